@@ -15,6 +15,7 @@ public static class NodeCommandLine
             return ExitCodes.NotAvailable;
         });
         root.Subcommands.Add(demo);
+        root.Subcommands.Add(ConfigCommand.Build());
         return root;
     }
 }

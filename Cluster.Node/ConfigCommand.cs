@@ -1,0 +1,45 @@
+using System.CommandLine;
+using ClusterQueue.Config;
+
+namespace ClusterQueue.Node;
+
+/// <summary><c>Cluster.Node config</c>: prints the effective <c>cluster-queue</c> settings after every layer is applied.</summary>
+public static class ConfigCommand
+{
+    public static Command Build()
+    {
+        var configFile = new Option<string?>("--config") { Description = "HOCON file that overrides reference.conf." };
+        var json = new Option<bool>("--json") { Description = "Print JSON instead of HOCON." };
+        var command = new Command("config", "Print the effective configuration: reference.conf < --config file < CQ_ environment variables.")
+        {
+            configFile,
+            json,
+        };
+        command.SetAction(parseResult =>
+        {
+            var output = parseResult.InvocationConfiguration.Output;
+            var error = parseResult.InvocationConfiguration.Error;
+            try
+            {
+                var loaded = ClusterQueueConfiguration.Load(
+                    parseResult.GetValue(configFile),
+                    new Dictionary<string, string?>(),
+                    Environment.GetEnvironmentVariables());
+                foreach (var warning in loaded.Warnings)
+                {
+                    error.WriteLine($"warning: {warning}");
+                }
+
+                var section = loaded.Configuration.GetSection(ClusterQueueConfiguration.RootPath);
+                output.Write(parseResult.GetValue(json) ? ConfigurationPrinter.ToJson(section) : ConfigurationPrinter.ToHocon(section));
+                return ExitCodes.Ok;
+            }
+            catch (ConfigException e)
+            {
+                error.WriteLine($"config error: {e.Message}");
+                return ExitCodes.ConfigError;
+            }
+        });
+        return command;
+    }
+}

@@ -1,0 +1,142 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Configuration;
+
+namespace ClusterQueue.Config;
+
+/// <summary>Prints a configuration tree as HOCON or JSON, masking passwords, secrets and URL credentials.</summary>
+public static class ConfigurationPrinter
+{
+    public const string Mask = "****";
+
+    private static readonly string[] SecretWords = ["password", "secret", "token", "passphrase", "credential"];
+
+    /// <summary>The value to show for <paramref name="key"/>: masked when the key names a secret or a URL carries a password.</summary>
+    public static string? MaskValue(string key, string? value)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            return value;
+        }
+
+        var name = key[(key.LastIndexOfAny([':', '.']) + 1)..];
+        if (SecretWords.Any(w => name.Contains(w, StringComparison.OrdinalIgnoreCase)))
+        {
+            return Mask;
+        }
+
+        // A broker or result URL may carry a password: amqp://user:secret@host.
+        if (Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.UserInfo.Contains(':'))
+        {
+            var user = uri.UserInfo[..uri.UserInfo.IndexOf(':')];
+            var at = value.IndexOf('@', StringComparison.Ordinal);
+            return $"{uri.Scheme}://{user}:{Mask}{value[at..]}";
+        }
+
+        return value;
+    }
+
+    /// <summary>Writes <paramref name="section"/> as a HOCON object.</summary>
+    public static string ToHocon(IConfigurationSection section)
+    {
+        var text = new StringBuilder();
+        text.Append(section.Key).Append(" {\n");
+        WriteHoconChildren(section, text, 1);
+        text.Append("}\n");
+        return text.ToString();
+    }
+
+    /// <summary>Writes <paramref name="section"/> as an indented JSON object; values stay strings, as configuration holds them.</summary>
+    public static string ToJson(IConfigurationSection section)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        {
+            writer.WriteStartObject();
+            writer.WritePropertyName(section.Key);
+            WriteJson(section, writer);
+            writer.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
+    }
+
+    private static bool IsArray(List<IConfigurationSection> children) =>
+        children.Count > 0 && children.Select((c, i) => c.Key == i.ToString(CultureInfo.InvariantCulture)).All(same => same);
+
+    private static List<IConfigurationSection> OrderedChildren(IConfigurationSection section) =>
+        [.. section.GetChildren().OrderBy(c => int.TryParse(c.Key, out var i) ? i : -1).ThenBy(c => c.Key, StringComparer.Ordinal)];
+
+    private static void WriteHoconChildren(IConfigurationSection section, StringBuilder text, int depth)
+    {
+        var indent = new string(' ', depth * 2);
+        foreach (var child in OrderedChildren(section))
+        {
+            var key = HoconPath.Join([child.Key]);
+            var grandchildren = OrderedChildren(child);
+            if (grandchildren.Count == 0)
+            {
+                text.Append(indent).Append(key).Append(" = ").Append(HoconScalar(child)).Append('\n');
+            }
+            else if (IsArray(grandchildren))
+            {
+                text.Append(indent).Append(key).Append(" = [")
+                    .Append(string.Join(", ", grandchildren.Select(HoconScalar))).Append("]\n");
+            }
+            else
+            {
+                text.Append(indent).Append(key).Append(" {\n");
+                WriteHoconChildren(child, text, depth + 1);
+                text.Append(indent).Append("}\n");
+            }
+        }
+    }
+
+    private static string HoconScalar(IConfigurationSection section)
+    {
+        var value = MaskValue(section.Path, section.Value);
+        if (value is null)
+        {
+            return "null";
+        }
+
+        // Numbers, booleans, durations and plain words read the same unquoted; anything else is quoted.
+        var bare = value.Length > 0 && value != "null" && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_');
+        return bare ? value : JsonSerializer.Serialize(value);
+    }
+
+    private static void WriteJson(IConfigurationSection section, Utf8JsonWriter writer)
+    {
+        var children = OrderedChildren(section);
+        if (children.Count == 0)
+        {
+            var value = MaskValue(section.Path, section.Value);
+            if (value is null)
+            {
+                writer.WriteNullValue();
+            }
+            else
+            {
+                writer.WriteStringValue(value);
+            }
+        }
+        else if (IsArray(children))
+        {
+            writer.WriteStartArray();
+            children.ForEach(c => WriteJson(c, writer));
+            writer.WriteEndArray();
+        }
+        else
+        {
+            writer.WriteStartObject();
+            foreach (var child in children)
+            {
+                writer.WritePropertyName(child.Key);
+                WriteJson(child, writer);
+            }
+
+            writer.WriteEndObject();
+        }
+    }
+}
