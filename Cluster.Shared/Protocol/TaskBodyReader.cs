@@ -1,0 +1,235 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace ClusterQueue.Protocol;
+
+/// <summary>
+/// Reads a protocol-2 body <c>[args, kwargs, embed]</c> in one pass, naming the element at fault on bad input.
+/// </summary>
+/// <remarks>
+/// Values are built eagerly: a lazily parsed <see cref="JsonNode"/> would surface duplicate keys or bad shapes later,
+/// far from the decoder. A repeated key keeps its last value, as Python's json does.
+/// </remarks>
+internal static class TaskBodyReader
+{
+    private const int MaxDepth = 128;
+
+    public static (JsonArray Args, JsonObject Kwargs, TaskEmbed Embed) Read(ReadOnlySpan<byte> body)
+    {
+        var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = MaxDepth });
+        try
+        {
+            if (!reader.Read()) throw new MessageDecodeException("body", "is empty");
+            if (reader.TokenType != JsonTokenType.StartArray)
+            {
+                throw new MessageDecodeException("body", $"must be a JSON array [args, kwargs, embed], got {Kind(reader.TokenType)} (protocol 1 bodies are not supported)");
+            }
+
+            var args = (JsonArray)Element(ref reader, 0, JsonTokenType.StartArray, "an array (args)");
+            var kwargs = (JsonObject)Element(ref reader, 1, JsonTokenType.StartObject, "an object (kwargs)");
+            NextElement(ref reader, 2);
+            Expect(ref reader, JsonTokenType.StartObject, "body[2]", "an object (embed)");
+            var embed = ReadEmbed(ref reader);
+            if (!reader.Read()) throw new JsonException("the body ends inside the array");
+            if (reader.TokenType != JsonTokenType.EndArray)
+            {
+                var count = 3;
+                do
+                {
+                    reader.Skip();
+                    count++;
+                    if (!reader.Read()) throw new JsonException("the body ends inside the array");
+                }
+                while (reader.TokenType != JsonTokenType.EndArray);
+                throw new MessageDecodeException("body", $"must have 3 elements [args, kwargs, embed], got {count}");
+            }
+
+            // The reader itself rejects anything after the closing bracket.
+            while (reader.Read())
+            {
+            }
+
+            return (args, kwargs, embed);
+        }
+        catch (JsonException ex)
+        {
+            throw new MessageDecodeException("body", $"is not valid JSON: {ex.Message}", ex);
+        }
+    }
+
+    private static JsonNode Element(ref Utf8JsonReader reader, int index, JsonTokenType start, string expected)
+    {
+        NextElement(ref reader, index);
+        Expect(ref reader, start, $"body[{index}]", expected);
+        return Node(ref reader)!;
+    }
+
+    private static void NextElement(ref Utf8JsonReader reader, int index)
+    {
+        if (!reader.Read()) throw new JsonException("the body ends inside the array");
+        if (reader.TokenType == JsonTokenType.EndArray)
+        {
+            throw new MessageDecodeException("body", $"must have 3 elements [args, kwargs, embed], got {index}");
+        }
+    }
+
+    private static void Expect(ref Utf8JsonReader reader, JsonTokenType type, string field, string expected)
+    {
+        if (reader.TokenType != type) throw new MessageDecodeException(field, $"must be {expected}, got {Kind(reader.TokenType)}");
+    }
+
+    private static TaskEmbed ReadEmbed(ref Utf8JsonReader reader)
+    {
+        IReadOnlyList<Signature>? callbacks = null, errbacks = null, chain = null;
+        Signature? chord = null;
+        var extra = new JsonObject();
+        while (ReadProperty(ref reader, out var name))
+        {
+            var field = $"body[2].{name}";
+            switch (name)
+            {
+                case "callbacks": callbacks = SignatureList(ref reader, field); break;
+                case "errbacks": errbacks = SignatureList(ref reader, field); break;
+                case "chain": chain = SignatureList(ref reader, field); break;
+                case "chord": chord = reader.TokenType == JsonTokenType.Null ? null : ReadSignature(ref reader, field); break;
+                default: extra[name] = Node(ref reader); break;
+            }
+        }
+
+        return new TaskEmbed { Callbacks = callbacks, Errbacks = errbacks, Chain = chain, Chord = chord, Extra = extra };
+    }
+
+    private static List<Signature>? SignatureList(ref Utf8JsonReader reader, string field)
+    {
+        if (reader.TokenType == JsonTokenType.Null) return null;
+        Expect(ref reader, JsonTokenType.StartArray, field, "a list of signatures or null");
+        var list = new List<Signature>();
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            list.Add(ReadSignature(ref reader, $"{field}[{list.Count}]"));
+        }
+
+        return list;
+    }
+
+    private static Signature ReadSignature(ref Utf8JsonReader reader, string field)
+    {
+        Expect(ref reader, JsonTokenType.StartObject, field, "an object (signature)");
+        string? task = null, subtaskType = null;
+        JsonArray? args = null;
+        JsonObject? kwargs = null, options = null;
+        var immutable = false;
+        var extra = new JsonObject();
+        while (ReadProperty(ref reader, out var name))
+        {
+            var member = $"{field}.{name}";
+            switch (name)
+            {
+                case "task":
+                    Expect(ref reader, JsonTokenType.String, member, "a string");
+                    task = reader.GetString();
+                    break;
+                case "args":
+                    Expect(ref reader, JsonTokenType.StartArray, member, "an array");
+                    args = (JsonArray)Node(ref reader)!;
+                    break;
+                case "kwargs":
+                    Expect(ref reader, JsonTokenType.StartObject, member, "an object");
+                    kwargs = (JsonObject)Node(ref reader)!;
+                    break;
+                case "options":
+                    Expect(ref reader, JsonTokenType.StartObject, member, "an object");
+                    options = (JsonObject)Node(ref reader)!;
+                    break;
+                case "subtask_type":
+                    if (reader.TokenType != JsonTokenType.Null) Expect(ref reader, JsonTokenType.String, member, "a string or null");
+                    subtaskType = reader.TokenType == JsonTokenType.Null ? null : reader.GetString();
+                    break;
+                case "immutable":
+                    if (reader.TokenType is not (JsonTokenType.True or JsonTokenType.False))
+                    {
+                        throw new MessageDecodeException(member, $"must be a boolean, got {Kind(reader.TokenType)}");
+                    }
+
+                    immutable = reader.GetBoolean();
+                    break;
+                default:
+                    extra[name] = Node(ref reader);
+                    break;
+            }
+        }
+
+        if (task is null) throw new MessageDecodeException($"{field}.task", "is missing");
+        return new Signature
+        {
+            Task = task, Args = args ?? [], Kwargs = kwargs ?? [], Options = options ?? [],
+            SubtaskType = subtaskType, Immutable = immutable, Extra = extra,
+        };
+    }
+
+    /// <summary>Moves to the next property's value; false at the end of the object.</summary>
+    private static bool ReadProperty(ref Utf8JsonReader reader, out string name)
+    {
+        name = "";
+        if (!reader.Read()) throw new JsonException("the body ends inside an object");
+        if (reader.TokenType == JsonTokenType.EndObject) return false;
+        name = reader.GetString()!;
+        if (!reader.Read()) throw new JsonException("the body ends inside an object");
+        return true;
+    }
+
+    /// <summary>Builds the value starting at the current token.</summary>
+    internal static JsonNode? Node(ref Utf8JsonReader reader)
+    {
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.StartArray:
+                var array = new JsonArray();
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray) array.Add(Node(ref reader));
+                return array;
+            case JsonTokenType.StartObject:
+                var obj = new JsonObject();
+                while (ReadProperty(ref reader, out var name)) obj[name] = Node(ref reader);
+                return obj;
+            case JsonTokenType.String:
+                return JsonValue.Create(reader.GetString()!);
+            case JsonTokenType.True:
+                return JsonValue.Create(true);
+            case JsonTokenType.False:
+                return JsonValue.Create(false);
+            case JsonTokenType.Null:
+                return null;
+            case JsonTokenType.Number:
+                return Number(ref reader);
+            default:
+                throw new JsonException($"unexpected token {reader.TokenType}");
+        }
+    }
+
+    /// <summary>An int stays an int and a float a float, as Python's json reads them; ints beyond 64 bits keep their text.</summary>
+    private static JsonValue Number(ref Utf8JsonReader reader)
+    {
+        var raw = reader.ValueSpan;
+        if (raw.IndexOfAny((byte)'.', (byte)'e', (byte)'E') >= 0)
+        {
+            return JsonValue.Create(reader.TryGetDouble(out var d) && double.IsFinite(d)
+                ? d
+                : double.Parse(Encoding.ASCII.GetString(raw), NumberStyles.Float, CultureInfo.InvariantCulture));
+        }
+
+        return reader.TryGetInt64(out var l) ? JsonValue.Create(l) : JsonValue.Create(JsonElement.ParseValue(ref reader))!;
+    }
+
+    private static string Kind(JsonTokenType type) => type switch
+    {
+        JsonTokenType.StartArray => "array",
+        JsonTokenType.StartObject => "object",
+        JsonTokenType.String => "string",
+        JsonTokenType.Number => "number",
+        JsonTokenType.True or JsonTokenType.False => "boolean",
+        JsonTokenType.Null => "null",
+        _ => type.ToString(),
+    };
+}

@@ -1,0 +1,329 @@
+using System.Buffers;
+using System.Collections;
+using System.Globalization;
+using System.Text.Json.Nodes;
+
+namespace ClusterQueue.Protocol;
+
+/// <summary>Converts <see cref="TaskMessage"/> to and from an <see cref="Envelope"/> exactly as Celery 5.2.6 does over AMQP.</summary>
+public sealed class TaskMessageCodec(TaskMessageCodecOptions options)
+{
+    private const string CompressionHeader = "compression";
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? scratch;
+
+    public TaskMessageCodec()
+        : this(TaskMessageCodecOptions.Default)
+    {
+    }
+
+    public TaskMessageCodecOptions Options { get; } = options;
+
+    /// <summary>
+    /// Builds the envelope a Celery client would publish: headers in Celery's order with Python's field types,
+    /// a <c>json.dumps</c>-identical body, and Celery's defaults for every null the message leaves open.
+    /// </summary>
+    /// <exception cref="ArgumentException">An extra header repeats a standard name or holds a value AMQP cannot carry to Python.</exception>
+    public Envelope Encode(TaskMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var headers = new OrderedDictionary<string, object?>(StandardHeaderCount + message.ExtraHeaders.Count + 1)
+        {
+            ["lang"] = message.Lang ?? "py",
+            ["task"] = message.Task,
+            ["id"] = message.Id,
+            ["shadow"] = message.Shadow,
+            ["eta"] = message.Eta is { } eta ? CeleryTime.Format(eta) : null,
+            ["expires"] = message.Expires is { } expires ? CeleryTime.Format(expires) : null,
+            ["group"] = message.Group,
+            ["group_index"] = message.GroupIndex,
+            ["retries"] = message.Retries,
+            ["timelimit"] = new List<object?> { Seconds(message.TimeLimit.Hard), Seconds(message.TimeLimit.Soft) },
+            ["root_id"] = message.RootId ?? message.Id,
+            ["parent_id"] = message.ParentId,
+            ["argsrepr"] = message.ArgsRepr ?? PythonRepr.Args(message.Args, message.ArgsStyle),
+            ["kwargsrepr"] = message.KwargsRepr ?? PythonRepr.Kwargs(message.Kwargs),
+            ["origin"] = message.Origin ?? Options.Origin,
+            ["ignore_result"] = message.IgnoreResult,
+        };
+        foreach (var (name, value) in message.ExtraHeaders)
+        {
+            if (headers.ContainsKey(name) || name == CompressionHeader)
+            {
+                throw new ArgumentException($"extra header '{name}' repeats a header the codec writes itself", nameof(message));
+            }
+
+            headers[name] = HeaderValues.Normalize(value, name);
+        }
+
+        ReadOnlyMemory<byte> body = WriteBody(message);
+        if (Options.Compression is { } compression)
+        {
+            headers[CompressionHeader] = BodyCompression.Resolve(compression);
+            body = BodyCompression.Compress(body.Span, compression);
+        }
+
+        return new Envelope
+        {
+            Body = body,
+            Headers = headers,
+            Properties = new MessageProperties
+            {
+                DeliveryMode = message.DeliveryMode,
+                Priority = message.Priority,
+                CorrelationId = message.CorrelationId ?? message.Id,
+                ReplyTo = message.ReplyTo ?? "",
+                Expiration = message.Expiration ?? ExpirationFor(message.Expires),
+            },
+        };
+    }
+
+    /// <summary>
+    /// Reads a task message, checking in order: the accept list, the content encoding, the size limit, the
+    /// compression, the headers, the body. Every failure is a <see cref="MessageDecodeException"/> naming the field.
+    /// </summary>
+    public TaskMessage Decode(Envelope envelope)
+    {
+        ArgumentNullException.ThrowIfNull(envelope);
+        var properties = envelope.Properties;
+        var contentType = properties.ContentType ?? "";
+        if (!Options.Accept.Contains(contentType)) throw new ContentDisallowedException(contentType, Options.Accept);
+        if (contentType != TaskMessageCodecOptions.Json)
+        {
+            throw new MessageDecodeException("property 'content_type'", $"'{contentType}' is accepted but has no serializer here (only {TaskMessageCodecOptions.Json})");
+        }
+
+        if (properties.ContentEncoding is { Length: > 0 } encoding && !encoding.Equals("utf-8", StringComparison.OrdinalIgnoreCase) && !encoding.Equals("utf8", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new MessageDecodeException("property 'content_encoding'", $"'{encoding}' is not supported for JSON (only utf-8)");
+        }
+
+        if (envelope.Body.Length > Options.MaxBodyBytes) throw new MessageTooLargeException("body", envelope.Body.Length, Options.MaxBodyBytes);
+
+        var headers = new HeaderReader(envelope.Headers);
+        var body = envelope.Body;
+        if (headers.OptionalString(CompressionHeader) is { } compression)
+        {
+            body = BodyCompression.Decompress(body, compression, Options.MaxBodyBytes);
+        }
+
+        var message = new TaskMessage
+        {
+            Lang = headers.OptionalString("lang"),
+            Task = headers.RequiredString("task"),
+            Id = headers.RequiredString("id"),
+            Shadow = headers.OptionalString("shadow"),
+            Eta = headers.OptionalTime("eta"),
+            Expires = headers.OptionalTime("expires"),
+            Group = headers.OptionalString("group"),
+            GroupIndex = headers.OptionalInt("group_index"),
+            Retries = headers.OptionalInt("retries") ?? 0,
+            TimeLimit = headers.TimeLimit("timelimit"),
+            RootId = headers.OptionalString("root_id"),
+            ParentId = headers.OptionalString("parent_id"),
+            ArgsRepr = headers.OptionalString("argsrepr"),
+            KwargsRepr = headers.OptionalString("kwargsrepr"),
+            Origin = headers.OptionalString("origin"),
+            IgnoreResult = headers.OptionalBool("ignore_result") ?? false,
+            ExtraHeaders = ExtraHeaders(envelope.Headers),
+            CorrelationId = properties.CorrelationId,
+            ReplyTo = properties.ReplyTo,
+            Priority = properties.Priority,
+            DeliveryMode = properties.DeliveryMode,
+            Expiration = properties.Expiration,
+        };
+
+        var (args, kwargs, embed) = TaskBodyReader.Read(body.Span);
+        return message with
+        {
+            Args = args,
+            Kwargs = kwargs,
+            Embed = embed,
+
+            // A list repr is the only trace of args given as a Python list; keeping it keeps re-encoding faithful.
+            ArgsStyle = message.ArgsRepr is ['[', ..] ? ArgsStyle.List : ArgsStyle.Tuple,
+        };
+    }
+
+    private static int StandardHeaderCount => TaskMessage.StandardHeaders.Count;
+
+    private static List<KeyValuePair<string, object?>> ExtraHeaders(IReadOnlyDictionary<string, object?> headers)
+    {
+        var extras = new List<KeyValuePair<string, object?>>();
+        foreach (var pair in headers)
+        {
+            if (pair.Key != CompressionHeader && !IsStandard(pair.Key)) extras.Add(pair);
+        }
+
+        return extras;
+    }
+
+    private static bool IsStandard(string name)
+    {
+        foreach (var standard in TaskMessage.StandardHeaders)
+        {
+            if (standard == name) return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>Python sends whatever number the user gave; a whole number of seconds goes as an int, as <c>time_limit=30</c> does.</summary>
+    private static object? Seconds(double? value) => value switch
+    {
+        null => null,
+        { } v when v == Math.Floor(v) && v is >= int.MinValue and <= int.MaxValue => (int)v,
+        { } v => v,
+    };
+
+    /// <summary>Celery's <c>expiration</c>: seconds left until <c>expires</c>, floored at 0, then kombu's <c>str(int(s * 1000))</c>.</summary>
+    private string? ExpirationFor(DateTimeOffset? expires)
+    {
+        if (expires is not { } at) return null;
+        var seconds = Math.Max(0, (at - Options.Clock.GetUtcNow()).TotalSeconds);
+        return ((long)(seconds * 1000)).ToString(CultureInfo.InvariantCulture);
+    }
+
+    private static byte[] WriteBody(TaskMessage message)
+    {
+        var buffer = scratch ??= new ArrayBufferWriter<byte>(256);
+        buffer.ResetWrittenCount();
+        var writer = new PythonJsonWriter(buffer);
+        writer.Raw('[');
+        writer.Node(message.Args);
+        writer.Raw(", "u8);
+        writer.Node(message.Kwargs);
+        writer.Raw(", "u8);
+        var embed = message.Embed;
+        writer.Raw("{\"callbacks\": "u8);
+        WriteSignatures(writer, embed.Callbacks);
+        writer.Raw(", \"errbacks\": "u8);
+        WriteSignatures(writer, embed.Errbacks);
+        writer.Raw(", \"chain\": "u8);
+        WriteSignatures(writer, embed.Chain);
+        writer.Raw(", \"chord\": "u8);
+        WriteSignature(writer, embed.Chord);
+        writer.Object(embed.Extra, first: false);
+        writer.Raw("}]"u8);
+        var bytes = buffer.WrittenSpan.ToArray();
+
+        // A rare huge message should not pin its buffer to the thread for ever.
+        if (buffer.Capacity > 1024 * 1024) scratch = null;
+        return bytes;
+    }
+
+    private static void WriteSignatures(PythonJsonWriter writer, IReadOnlyList<Signature>? signatures)
+    {
+        if (signatures is null)
+        {
+            writer.Raw("null"u8);
+            return;
+        }
+
+        writer.Raw('[');
+        for (var i = 0; i < signatures.Count; i++)
+        {
+            if (i > 0) writer.Raw(", "u8);
+            WriteSignature(writer, signatures[i]);
+        }
+
+        writer.Raw(']');
+    }
+
+    private static void WriteSignature(PythonJsonWriter writer, Signature? signature)
+    {
+        if (signature is null)
+        {
+            writer.Raw("null"u8);
+            return;
+        }
+
+        writer.Raw("{\"task\": "u8);
+        writer.String(signature.Task);
+        writer.Raw(", \"args\": "u8);
+        writer.Node(signature.Args);
+        writer.Raw(", \"kwargs\": "u8);
+        writer.Node(signature.Kwargs);
+        writer.Raw(", \"options\": "u8);
+        writer.Node(signature.Options);
+        writer.Raw(", \"subtask_type\": "u8);
+        writer.String(signature.SubtaskType);
+        writer.Raw(", \"immutable\": "u8);
+        writer.Bool(signature.Immutable);
+        writer.Object(signature.Extra, first: false);
+        writer.Raw('}');
+    }
+
+    /// <summary>Typed access to the headers a transport delivered; each failure names the header.</summary>
+    private readonly struct HeaderReader(IReadOnlyDictionary<string, object?> headers)
+    {
+        public string RequiredString(string name)
+        {
+            if (!headers.TryGetValue(name, out var value)) throw new MessageDecodeException($"header '{name}'", "is missing");
+            return value as string ?? throw WrongType(name, value, "a string");
+        }
+
+        public string? OptionalString(string name) =>
+            headers.GetValueOrDefault(name) switch
+            {
+                null => null,
+                string s => s,
+                var other => throw WrongType(name, other, "a string or null"),
+            };
+
+        public int? OptionalInt(string name) =>
+            headers.GetValueOrDefault(name) switch
+            {
+                null => null,
+                int i => i,
+                long l when l is >= int.MinValue and <= int.MaxValue => (int)l,
+                var other => throw WrongType(name, other, "an int or null"),
+            };
+
+        public bool? OptionalBool(string name) =>
+            headers.GetValueOrDefault(name) switch
+            {
+                null => null,
+                bool b => b,
+                var other => throw WrongType(name, other, "a bool or null"),
+            };
+
+        public DateTimeOffset? OptionalTime(string name) =>
+            OptionalString(name) is { } text ? CeleryTime.Parse(text, $"header '{name}'") : null;
+
+        public TimeLimits TimeLimit(string name)
+        {
+            var value = headers.GetValueOrDefault(name);
+            if (value is null) return TimeLimits.None;
+            if (value is string || value is not IEnumerable list) throw WrongType(name, value, "a list [hard, soft]");
+            var items = list.Cast<object?>().ToList();
+            if (items.Count != 2) throw new MessageDecodeException($"header '{name}'", $"must have 2 elements [hard, soft], got {items.Count}");
+            return new TimeLimits(Limit(name, items[0], "hard"), Limit(name, items[1], "soft"));
+        }
+
+        private static double? Limit(string name, object? value, string which) => value switch
+        {
+            null => null,
+            int i => i,
+            long l => l,
+            double d => d,
+            _ => throw new MessageDecodeException($"header '{name}'", $"{which} limit must be a number or null, got {TypeName(value)}"),
+        };
+
+        private static MessageDecodeException WrongType(string name, object? value, string expected) =>
+            new($"header '{name}'", $"must be {expected}, got {TypeName(value)}");
+
+        private static string TypeName(object? value) => value switch
+        {
+            null => "null",
+            string => "string",
+            int or long => "int",
+            double or float => "float",
+            bool => "bool",
+            IEnumerable<KeyValuePair<string, object?>> => "table",
+            IEnumerable => "list",
+            _ => value.GetType().Name,
+        };
+    }
+}
