@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Encodings.Web;
 using System.Text.Json.Nodes;
 
 namespace ClusterQueue.Results;
@@ -21,11 +22,15 @@ public static class TaskResultJson
     // Celery writes datetime.isoformat() of a naive UTC time: microseconds, no offset.
     private const string DateDoneFormat = "yyyy-MM-dd'T'HH:mm:ss.ffffff";
 
+    // The default encoder escapes '<', '>', '&' and '+' for HTML pages; a result body is never embedded in HTML,
+    // and Celery's own tracebacks are full of '<' and '>' that should stay readable in the store.
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public static string Serialize(TaskResult result, TaskResultLayout layout = TaskResultLayout.BackendMeta)
     {
         ArgumentNullException.ThrowIfNull(result);
         using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
             Write(writer, result, layout);
         }
