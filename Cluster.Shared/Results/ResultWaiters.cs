@@ -1,19 +1,28 @@
-using System.Collections.Concurrent;
-
 namespace ClusterQueue.Results;
 
 /// <summary>In-process wake-ups for tasks whose results are awaited, and the shared wait loop.</summary>
 internal sealed class ResultWaiters
 {
-    private readonly ConcurrentDictionary<string, TaskCompletionSource> signals = new();
+    // Entries live only while someone waits, so waiting on tasks that never report (ignore_result) leaks nothing.
+    private readonly Dictionary<string, Entry> entries = new(StringComparer.Ordinal);
+    private readonly Lock gate = new();
 
     /// <summary>Wakes everyone waiting on the task so they re-read the store.</summary>
     public void Notify(string taskId)
     {
-        if (signals.TryRemove(taskId, out var signal))
+        TaskCompletionSource? fired;
+        lock (gate)
         {
-            signal.TrySetResult();
+            if (!entries.TryGetValue(taskId, out var entry))
+            {
+                return;
+            }
+
+            fired = entry.Signal;
+            entry.Signal = NewSignal();
         }
+
+        fired.TrySetResult();
     }
 
     /// <summary>
@@ -32,12 +41,18 @@ internal sealed class ResultWaiters
             ? new CancellationTokenSource(limit, time)
             : new CancellationTokenSource();
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        var entry = Join(taskId);
         try
         {
             while (true)
             {
-                // Subscribe before reading so a store between the read and the wait is not missed.
-                var signal = signals.GetOrAdd(taskId, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+                // Take the signal before reading so a store between the read and the wait is not missed.
+                Task signal;
+                lock (gate)
+                {
+                    signal = entry.Signal.Task;
+                }
+
                 var result = await read(linked.Token).ConfigureAwait(false);
                 if (result is { IsReady: true })
                 {
@@ -60,5 +75,56 @@ internal sealed class ResultWaiters
         {
             throw new TimeoutException($"The result of task '{taskId}' was not ready within {timeout}.");
         }
+        finally
+        {
+            Leave(taskId, entry);
+        }
+    }
+
+    /// <summary>How many tasks have someone waiting on them.</summary>
+    internal int WatchedTasks
+    {
+        get
+        {
+            lock (gate)
+            {
+                return entries.Count;
+            }
+        }
+    }
+
+    private Entry Join(string taskId)
+    {
+        lock (gate)
+        {
+            if (!entries.TryGetValue(taskId, out var entry))
+            {
+                entry = new Entry { Signal = NewSignal() };
+                entries.Add(taskId, entry);
+            }
+
+            entry.Waiters++;
+            return entry;
+        }
+    }
+
+    private void Leave(string taskId, Entry entry)
+    {
+        lock (gate)
+        {
+            if (--entry.Waiters == 0)
+            {
+                entries.Remove(taskId);
+            }
+        }
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private sealed class Entry
+    {
+        public required TaskCompletionSource Signal { get; set; }
+
+        public int Waiters { get; set; }
     }
 }
