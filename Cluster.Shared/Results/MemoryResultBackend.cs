@@ -19,6 +19,7 @@ public sealed class MemoryResultBackend : IResultBackend
     public Task<bool> StoreAsync(TaskResult result, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(result);
+        result.EnsureStorable();
         var now = time.GetUtcNow();
         var stamped = result.DateDone is null ? result with { DateDone = now.UtcDateTime } : result;
         var json = TaskResultJson.Serialize(stamped);

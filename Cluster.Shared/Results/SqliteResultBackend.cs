@@ -81,7 +81,7 @@ public sealed class SqliteResultBackend : IResultBackend
                 retries = excluded.retries, queue = excluded.queue, precedence = excluded.precedence,
                 ready = excluded.ready, expires_at = excluded.expires_at
             WHERE celery_taskmeta.ready = 0
-               OR excluded.precedence >= celery_taskmeta.precedence
+               OR (excluded.ready = 1 AND excluded.precedence >= celery_taskmeta.precedence)
                OR celery_taskmeta.expires_at <= $now
             """,
             "$task_id", "$status", "$result", "$traceback", "$children", "$date_done", "$name", "$args", "$kwargs",
@@ -97,6 +97,7 @@ public sealed class SqliteResultBackend : IResultBackend
     public async Task<bool> StoreAsync(TaskResult result, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(result);
+        result.EnsureStorable();
         var now = time.GetUtcNow();
         var dateDone = result.DateDone ?? now.UtcDateTime;
         int changed;

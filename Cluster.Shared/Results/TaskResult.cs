@@ -37,10 +37,26 @@ public sealed record TaskResult
     public bool IsReady => TaskStates.IsReady(Status);
 
     /// <summary>The exception carried by a FAILURE, RETRY or REVOKED result; null for the other states.</summary>
+    /// <exception cref="ResultFormatException">The result is an object that is not an exception object.</exception>
     public ExceptionInfo? Exception =>
         Status is TaskStates.Failure or TaskStates.Retry or TaskStates.Revoked && Result is JsonObject
             ? ExceptionInfo.FromJson(Result, TaskId)
             : null;
+
+    /// <summary>Rejects a result that no store could find again.</summary>
+    /// <exception cref="ArgumentException">TaskId or Status is empty.</exception>
+    public void EnsureStorable()
+    {
+        if (string.IsNullOrWhiteSpace(TaskId))
+        {
+            throw new ArgumentException("A result needs a task id.", nameof(TaskId));
+        }
+
+        if (string.IsNullOrWhiteSpace(Status))
+        {
+            throw new ArgumentException($"The result of task '{TaskId}' needs a status.", nameof(Status));
+        }
+    }
 
     public static TaskResult Succeeded(string taskId, JsonNode? value) =>
         new() { TaskId = taskId, Status = TaskStates.Success, Result = value };

@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
 using ClusterQueue.Results;
+using FsCheck;
+using FsCheck.Fluent;
 
 namespace ClusterQueue.Tests.Results;
 
@@ -44,6 +46,16 @@ public abstract class ResultBackendContract : BackendTestBase
         Assert.Equal(TaskStates.IsReady(state), read.IsReady);
     }
 
+    [Theory]
+    [InlineData("", TaskStates.Success, "TaskId")]
+    [InlineData("t-empty", "", "Status")]
+    public async Task Store_MissingIdOrStatus_ThrowsNamingTheField(string taskId, string status, string field)
+    {
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => Backend.StoreAsync(new TaskResult { TaskId = taskId, Status = status }));
+
+        Assert.Equal(field, error.ParamName);
+    }
+
     [Fact]
     public async Task Store_NullReturnValue_ReadsBackAsJsonNull()
     {
@@ -76,6 +88,7 @@ public abstract class ResultBackendContract : BackendTestBase
     [InlineData(TaskStates.Failure, TaskStates.Revoked)]
     [InlineData(TaskStates.Revoked, TaskStates.Received)]
     [InlineData(TaskStates.Revoked, TaskStates.Started)]
+    [InlineData(TaskStates.Revoked, "PROGRESS")]
     public async Task Store_LowerPrecedenceAfterReady_IsIgnored(string ready, string late)
     {
         var final = new TaskResult { TaskId = "t-p", Status = ready, Result = 1 };
@@ -106,6 +119,32 @@ public abstract class ResultBackendContract : BackendTestBase
         var read = await Backend.GetAsync("t-r");
         Assert.Equal(second, read!.Status);
         Assert.Equal(2, (int?)read.Result);
+    }
+
+    [Fact]
+    public void Store_AnySequenceOfStates_EndsAtTheLastStateOrTheHighestReadyOne()
+    {
+        string[] states = [TaskStates.Pending, TaskStates.Received, TaskStates.Started, TaskStates.Retry, TaskStates.Rejected,
+            "PROGRESS", TaskStates.Success, TaskStates.Failure, TaskStates.Revoked];
+        var sequences = Gen.Elements(states).NonEmptyListOf().Select(list => list.ToArray()).ToArbitrary();
+        var run = 0;
+
+        var property = Prop.ForAll(sequences, sequence =>
+        {
+            var taskId = "seq-" + Interlocked.Increment(ref run);
+            foreach (var state in sequence)
+            {
+                Backend.StoreAsync(new TaskResult { TaskId = taskId, Status = state }).GetAwaiter().GetResult();
+            }
+
+            var final = Backend.GetAsync(taskId).GetAwaiter().GetResult()!.Status;
+            var ready = sequence.Where(TaskStates.IsReady).ToList();
+            return ready.Count == 0
+                ? final == sequence[^1]
+                : TaskStates.IsReady(final) && TaskStates.Precedence(final) == ready.Max(TaskStates.Precedence);
+        });
+
+        Check.QuickThrowOnFailure(property);
     }
 
     [Fact]
