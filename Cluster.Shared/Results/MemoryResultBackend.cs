@@ -1,0 +1,83 @@
+namespace ClusterQueue.Results;
+
+/// <summary>The <c>memory://</c> result backend: results live in this process only (tests, single-process apps).</summary>
+public sealed class MemoryResultBackend : IResultBackend
+{
+    // Results are kept as JSON text, as a real store keeps them, so a caller mutating a JsonNode cannot change a stored result.
+    private readonly Dictionary<string, StoredResult> results = new(StringComparer.Ordinal);
+    private readonly Lock gate = new();
+    private readonly ResultWaiters waiters = new();
+    private readonly TimeSpan expires;
+    private readonly TimeProvider time;
+
+    public MemoryResultBackend(TimeSpan? expires = null, TimeProvider? time = null)
+    {
+        this.expires = expires ?? new ResultSettings().Expires;
+        this.time = time ?? TimeProvider.System;
+    }
+
+    public Task<bool> StoreAsync(TaskResult result, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        result.EnsureStorable();
+        var now = time.GetUtcNow();
+        var stamped = result.DateDone is null ? result with { DateDone = now.UtcDateTime } : result;
+        var json = TaskResultJson.Serialize(stamped);
+        lock (gate)
+        {
+            if (results.TryGetValue(result.TaskId, out var stored) && stored.ExpiresAt > now
+                && !ResultPrecedence.Accepts(stored.Status, result.Status))
+            {
+                return Task.FromResult(false);
+            }
+
+            results[result.TaskId] = new StoredResult(result.Status, json, now + expires);
+        }
+
+        waiters.Notify(result.TaskId);
+        return Task.FromResult(true);
+    }
+
+    public Task<TaskResult?> GetAsync(string taskId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(taskId);
+        StoredResult? stored;
+        lock (gate)
+        {
+            results.TryGetValue(taskId, out stored);
+        }
+
+        return Task.FromResult(stored is null || stored.ExpiresAt <= time.GetUtcNow()
+            ? null
+            : TaskResultJson.Parse(stored.Json, taskId));
+    }
+
+    public Task<TaskResult> WaitAsync(string taskId, TimeSpan? timeout, CancellationToken cancellationToken = default) =>
+        waiters.WaitAsync(taskId, ct => GetAsync(taskId, ct), timeout, pollInterval: null, time, cancellationToken);
+
+    public Task<bool> ForgetAsync(string taskId, CancellationToken cancellationToken = default)
+    {
+        lock (gate)
+        {
+            return Task.FromResult(results.Remove(taskId));
+        }
+    }
+
+    public Task<int> SweepExpiredAsync(DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        lock (gate)
+        {
+            var expired = results.Where(pair => pair.Value.ExpiresAt <= now).Select(pair => pair.Key).ToList();
+            foreach (var taskId in expired)
+            {
+                results.Remove(taskId);
+            }
+
+            return Task.FromResult(expired.Count);
+        }
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    private sealed record StoredResult(string Status, string Json, DateTimeOffset ExpiresAt);
+}

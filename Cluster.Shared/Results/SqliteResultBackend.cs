@@ -1,0 +1,261 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Data.Sqlite;
+
+namespace ClusterQueue.Results;
+
+/// <summary>The <c>sqlite:///</c> result backend: a <c>celery_taskmeta</c> table that several processes can share.</summary>
+/// <remarks>
+/// WAL lets readers run while one process writes, and the busy timeout makes a writer wait for the
+/// file lock instead of failing. Waiters in another process see a result by polling.
+/// </remarks>
+public sealed class SqliteResultBackend : IResultBackend
+{
+    private const string Columns = "task_id, status, result, traceback, children, date_done, name, args, kwargs, worker, retries, queue";
+
+    private static readonly Lazy<bool> NativeLibrary = new(() =>
+    {
+        SQLitePCL.Batteries_V2.Init();
+        return true;
+    });
+
+    private readonly SqliteConnection connection;
+    // One connection per backend; its commands are prepared once and must not run concurrently.
+    private readonly SemaphoreSlim connectionLock = new(1, 1);
+    private readonly SqliteCommand upsert;
+    private readonly SqliteCommand select;
+    private readonly SqliteCommand delete;
+    private readonly SqliteCommand sweep;
+    private readonly ResultWaiters waiters = new();
+    private readonly TimeSpan expires;
+    private readonly TimeSpan pollingInterval;
+    private readonly TimeProvider time;
+
+    public SqliteResultBackend(string path, ResultSettings? settings = null, TimeProvider? time = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        settings ??= new ResultSettings();
+        settings.Validate();
+        _ = NativeLibrary.Value;
+        Path = path;
+        expires = settings.Expires;
+        pollingInterval = settings.PollingInterval;
+        this.time = time ?? TimeProvider.System;
+
+        var builder = new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false };
+        connection = new SqliteConnection(builder.ToString());
+        connection.Open();
+        Execute("PRAGMA busy_timeout = 30000;");
+        Execute("PRAGMA journal_mode = WAL;");
+        Execute("PRAGMA synchronous = NORMAL;");
+        Execute($"""
+            CREATE TABLE IF NOT EXISTS celery_taskmeta (
+                task_id    TEXT PRIMARY KEY,
+                status     TEXT NOT NULL,
+                result     TEXT,
+                traceback  TEXT,
+                children   TEXT,
+                date_done  TEXT,
+                name       TEXT,
+                args       TEXT,
+                kwargs     TEXT,
+                worker     TEXT,
+                retries    INTEGER,
+                queue      TEXT,
+                precedence INTEGER NOT NULL,
+                ready      INTEGER NOT NULL,
+                expires_at INTEGER NOT NULL
+            );
+            CREATE INDEX IF NOT EXISTS celery_taskmeta_expires_at ON celery_taskmeta (expires_at);
+            """);
+
+        // The WHERE clause is ResultPrecedence.Accepts in SQL, so the check and the write are one atomic
+        // statement even when several processes write the same task. An expired row counts as absent.
+        upsert = Prepare($"""
+            INSERT INTO celery_taskmeta ({Columns}, precedence, ready, expires_at)
+            VALUES ($task_id, $status, $result, $traceback, $children, $date_done, $name, $args, $kwargs, $worker, $retries, $queue, $precedence, $ready, $expires_at)
+            ON CONFLICT (task_id) DO UPDATE SET
+                status = excluded.status, result = excluded.result, traceback = excluded.traceback,
+                children = excluded.children, date_done = excluded.date_done, name = excluded.name,
+                args = excluded.args, kwargs = excluded.kwargs, worker = excluded.worker,
+                retries = excluded.retries, queue = excluded.queue, precedence = excluded.precedence,
+                ready = excluded.ready, expires_at = excluded.expires_at
+            WHERE celery_taskmeta.ready = 0
+               OR (excluded.ready = 1 AND excluded.precedence >= celery_taskmeta.precedence)
+               OR celery_taskmeta.expires_at <= $now
+            """,
+            "$task_id", "$status", "$result", "$traceback", "$children", "$date_done", "$name", "$args", "$kwargs",
+            "$worker", "$retries", "$queue", "$precedence", "$ready", "$expires_at", "$now");
+        select = Prepare($"SELECT {Columns} FROM celery_taskmeta WHERE task_id = $task_id AND expires_at > $now", "$task_id", "$now");
+        delete = Prepare("DELETE FROM celery_taskmeta WHERE task_id = $task_id", "$task_id");
+        sweep = Prepare("DELETE FROM celery_taskmeta WHERE expires_at <= $now", "$now");
+    }
+
+    /// <summary>The database file.</summary>
+    public string Path { get; }
+
+    public async Task<bool> StoreAsync(TaskResult result, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        result.EnsureStorable();
+        var now = time.GetUtcNow();
+        var dateDone = result.DateDone ?? now.UtcDateTime;
+        int changed;
+        await connectionLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var p = upsert.Parameters;
+            p["$task_id"].Value = result.TaskId;
+            p["$status"].Value = result.Status;
+            p["$result"].Value = JsonText(result.Result);
+            p["$traceback"].Value = (object?)result.Traceback ?? DBNull.Value;
+            p["$children"].Value = JsonText(result.Children ?? new JsonArray());
+            p["$date_done"].Value = TaskResultJson.FormatDateDone(dateDone);
+            p["$name"].Value = (object?)result.Name ?? DBNull.Value;
+            p["$args"].Value = result.Args is null ? DBNull.Value : JsonText(result.Args);
+            p["$kwargs"].Value = result.Kwargs is null ? DBNull.Value : JsonText(result.Kwargs);
+            p["$worker"].Value = (object?)result.Worker ?? DBNull.Value;
+            p["$retries"].Value = (object?)result.Retries ?? DBNull.Value;
+            p["$queue"].Value = (object?)result.Queue ?? DBNull.Value;
+            p["$precedence"].Value = TaskStates.Precedence(result.Status);
+            p["$ready"].Value = TaskStates.IsReady(result.Status) ? 1 : 0;
+            p["$expires_at"].Value = (now + expires).ToUnixTimeMilliseconds();
+            p["$now"].Value = now.ToUnixTimeMilliseconds();
+            changed = await upsert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            connectionLock.Release();
+        }
+
+        if (changed > 0)
+        {
+            waiters.Notify(result.TaskId);
+        }
+
+        return changed > 0;
+    }
+
+    public async Task<TaskResult?> GetAsync(string taskId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(taskId);
+        await connectionLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            select.Parameters["$task_id"].Value = taskId;
+            select.Parameters["$now"].Value = time.GetUtcNow().ToUnixTimeMilliseconds();
+            using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadRow(reader, taskId) : null;
+        }
+        finally
+        {
+            connectionLock.Release();
+        }
+    }
+
+    public Task<TaskResult> WaitAsync(string taskId, TimeSpan? timeout, CancellationToken cancellationToken = default) =>
+        waiters.WaitAsync(taskId, ct => GetAsync(taskId, ct), timeout, pollingInterval, time, cancellationToken);
+
+    public async Task<bool> ForgetAsync(string taskId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(taskId);
+        await connectionLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            delete.Parameters["$task_id"].Value = taskId;
+            return await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
+        }
+        finally
+        {
+            connectionLock.Release();
+        }
+    }
+
+    public async Task<int> SweepExpiredAsync(DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        await connectionLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            sweep.Parameters["$now"].Value = now.ToUnixTimeMilliseconds();
+            return await sweep.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            connectionLock.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await connectionLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            upsert.Dispose();
+            select.Dispose();
+            delete.Dispose();
+            sweep.Dispose();
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            connectionLock.Release();
+        }
+    }
+
+    private static TaskResult ReadRow(SqliteDataReader reader, string taskId) => new()
+    {
+        TaskId = reader.GetString(0),
+        Status = reader.GetString(1),
+        Result = JsonColumn(reader, 2, "result", taskId),
+        Traceback = reader.IsDBNull(3) ? null : reader.GetString(3),
+        Children = JsonColumn(reader, 4, "children", taskId) ?? new JsonArray(),
+        DateDone = TaskResultJson.ParseDateDone(reader.IsDBNull(5) ? null : reader.GetString(5), taskId),
+        Name = reader.IsDBNull(6) ? null : reader.GetString(6),
+        Args = JsonColumn(reader, 7, "args", taskId),
+        Kwargs = JsonColumn(reader, 8, "kwargs", taskId),
+        Worker = reader.IsDBNull(9) ? null : reader.GetString(9),
+        Retries = reader.IsDBNull(10) ? null : reader.GetInt32(10),
+        Queue = reader.IsDBNull(11) ? null : reader.GetString(11),
+    };
+
+    private static JsonNode? JsonColumn(SqliteDataReader reader, int ordinal, string column, string taskId)
+    {
+        if (reader.IsDBNull(ordinal))
+        {
+            return null;
+        }
+
+        var text = reader.GetString(ordinal);
+        try
+        {
+            return JsonNode.Parse(text);
+        }
+        catch (JsonException e)
+        {
+            throw new ResultFormatException(taskId, column, "stored value is not valid JSON: " + e.Message, e);
+        }
+    }
+
+    // A JSON null result is stored as the text "null", so that SQL NULL keeps meaning "not set".
+    private static string JsonText(JsonNode? node) => node?.ToJsonString() ?? "null";
+
+    private void Execute(string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    private SqliteCommand Prepare(string sql, params string[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var name in parameters)
+        {
+            command.Parameters.Add(new SqliteParameter { ParameterName = name, Value = DBNull.Value });
+        }
+
+        command.Prepare();
+        return command;
+    }
+}
