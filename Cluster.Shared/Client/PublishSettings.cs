@@ -1,0 +1,37 @@
+namespace ClusterQueue.Client;
+
+/// <summary>The <c>cluster-queue.publish</c> settings: how a client names, encodes and publishes task messages.</summary>
+public sealed record PublishSettings
+{
+    /// <summary>Queue used when neither the call nor a route names one (Celery's task_default_queue).</summary>
+    public string DefaultQueue { get; init; } = "celery";
+
+    /// <summary>Exchange the default queue is bound to; it has the queue's name unless set (task_default_exchange).</summary>
+    public string DefaultExchange { get; init; } = "celery";
+
+    public string DefaultExchangeType { get; init; } = "direct";
+
+    public string DefaultRoutingKey { get; init; } = "celery";
+
+    /// <summary><c>persistent</c> or <c>transient</c> (task_default_delivery_mode).</summary>
+    public string DefaultDeliveryMode { get; init; } = "persistent";
+
+    /// <summary><c>gzip</c>, <c>zlib</c>, <c>brotli</c>, or empty for none (task_compression).</summary>
+    public string? Compression { get; init; }
+
+    public List<string> AcceptContent { get; init; } = ["json"];
+
+    /// <summary>Largest task body accepted or sent, in bytes.</summary>
+    public long MaxMessageSize { get; init; } = 16L * 1024 * 1024;
+
+    /// <summary>Whether a publish that fails on a lost connection is retried under <see cref="RetryPolicy"/>.</summary>
+    public bool Retry { get; init; } = true;
+
+    public RetryPolicy RetryPolicy { get; init; } = RetryPolicy.Default;
+
+    /// <summary>Task name pattern (exact, glob, or <c>re:</c> regex) to queue name, tried in order.</summary>
+    public Dictionary<string, string> Routes { get; init; } = [];
+
+    /// <summary>Publish a <c>task-sent</c> event for every task (task_send_sent_event).</summary>
+    public bool SendSentEvent { get; init; }
+}
