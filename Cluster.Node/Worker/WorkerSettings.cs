@@ -1,0 +1,96 @@
+namespace ClusterQueue.Node.Worker;
+
+/// <summary>The <c>cluster-queue.node</c> settings: how a worker node names itself, what it consumes and how it runs tasks.</summary>
+public sealed record WorkerSettings
+{
+    /// <summary>Node name; <c>%h</c> is the host name and <c>%n</c> the host name without its domain.</summary>
+    public string Name { get; init; } = "celery@%h";
+
+    /// <summary>Tasks run at once; 0 means one per CPU.</summary>
+    public int Concurrency { get; init; }
+
+    /// <summary>Unacked messages reserved per pool slot: prefetch = concurrency × multiplier.</summary>
+    public int PrefetchMultiplier { get; init; } = 4;
+
+    /// <summary><c>default</c> reserves up to the prefetch window; <c>fair</c> reserves only what an idle slot can start now.</summary>
+    public string Optimization { get; init; } = "default";
+
+    public bool AcksLate { get; init; }
+
+    public bool RejectOnWorkerLost { get; init; }
+
+    public List<string> Queues { get; init; } = ["celery"];
+
+    /// <summary>Replace a pool slot after this many tasks; 0 means never.</summary>
+    public int MaxTasksPerChild { get; init; }
+
+    public AutoscaleSettings Autoscale { get; init; } = new();
+
+    public string StateDb { get; init; } = "cluster-queue-state.db";
+
+    public bool SendTaskEvents { get; init; }
+
+    /// <summary>Hard limit per task; zero means none.</summary>
+    public TimeSpan TaskTimeLimit { get; init; }
+
+    /// <summary>Soft limit per task (the task's cancellation token fires); zero means none.</summary>
+    public TimeSpan TaskSoftTimeLimit { get; init; }
+
+    /// <summary>How long a warm shutdown waits for running tasks before it turns cold.</summary>
+    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>ETA tasks due within this horizon are held in memory; later ones go back to the broker as delayed messages.</summary>
+    public TimeSpan EtaHorizon { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary><c>threads</c> runs tasks in this process.</summary>
+    public string Pool { get; init; } = "threads";
+
+    public bool DisableRateLimits { get; init; }
+
+    /// <summary>The name with <c>%h</c> and <c>%n</c> expanded, as <c>celery -n</c> does.</summary>
+    public string ResolveName(string hostName)
+    {
+        var shortName = hostName.Split('.', 2)[0];
+        return Name.Replace("%h", hostName, StringComparison.Ordinal).Replace("%n", shortName, StringComparison.Ordinal);
+    }
+
+    /// <summary>The pool size after resolving 0 to the CPU count.</summary>
+    public int EffectiveConcurrency => Concurrency > 0 ? Concurrency : Environment.ProcessorCount;
+
+    /// <summary>Throws with the setting's full key when a value cannot work.</summary>
+    public void Validate()
+    {
+        if (Concurrency < 0)
+        {
+            throw new ArgumentOutOfRangeException("cluster-queue.node.concurrency", Concurrency, "cluster-queue.node.concurrency must be 0 (one per CPU) or more");
+        }
+
+        if (PrefetchMultiplier < 0)
+        {
+            throw new ArgumentOutOfRangeException("cluster-queue.node.prefetch-multiplier", PrefetchMultiplier, "cluster-queue.node.prefetch-multiplier must be 0 or more");
+        }
+
+        if (Optimization is not ("default" or "fair"))
+        {
+            throw new ArgumentException($"cluster-queue.node.optimization must be \"default\" or \"fair\", got \"{Optimization}\"", "cluster-queue.node.optimization");
+        }
+
+        if (Queues.Count == 0 || Queues.Any(string.IsNullOrWhiteSpace))
+        {
+            throw new ArgumentException("cluster-queue.node.queues must name at least one queue, and no empty names", "cluster-queue.node.queues");
+        }
+
+        if (Pool is not "threads")
+        {
+            throw new ArgumentException($"cluster-queue.node.pool \"{Pool}\" is not available in this build; use \"threads\"", "cluster-queue.node.pool");
+        }
+    }
+}
+
+/// <summary>The <c>cluster-queue.node.autoscale</c> settings (celery --autoscale=max,min); max 0 turns autoscaling off.</summary>
+public sealed record AutoscaleSettings
+{
+    public int Min { get; init; }
+
+    public int Max { get; init; }
+}
