@@ -56,13 +56,10 @@ public static class ClusterQueueConfiguration
     /// <summary>Warns about every key under <c>cluster-queue</c> that reference.conf does not declare, naming the nearest known key.</summary>
     public static IEnumerable<string> UnknownKeyWarnings(IConfiguration configuration, ReferenceKeys known)
     {
-        foreach (var (key, value) in configuration.GetSection(RootPath).AsEnumerable().OrderBy(p => p.Key, StringComparer.Ordinal))
+        var keys = configuration.GetSection(RootPath).AsEnumerable().Select(p => p.Key).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var parents = keys.Select(ConfigurationPath.GetParentPath).OfType<string>().ToHashSet(StringComparer.OrdinalIgnoreCase);
+        foreach (var key in keys.Where(k => !parents.Contains(k)).Order(StringComparer.Ordinal))
         {
-            if (value is null)
-            {
-                continue;
-            }
-
             var dotted = key.Replace(':', '.');
             if (!known.IsKnown(dotted))
             {
