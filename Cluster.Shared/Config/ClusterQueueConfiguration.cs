@@ -17,18 +17,16 @@ public static class ClusterQueueConfiguration
 
     private const string ReferenceResource = "ClusterQueue.reference.conf";
 
+    private static readonly Lazy<string> Reference = new(ReadReference);
+
+    // Parsed once: the known keys never change within a process, and every Load checks against them.
+    private static readonly Lazy<ReferenceKeys> KnownKeys = new(() => new ReferenceKeys(HoconReader.Parse(Reference.Value, "reference.conf", _ => null)));
+
     /// <summary>The text of the embedded reference.conf.</summary>
-    public static string ReferenceText()
-    {
-        using var stream = typeof(ClusterQueueConfiguration).Assembly.GetManifestResourceStream(ReferenceResource)
-            ?? throw new InvalidOperationException($"embedded resource {ReferenceResource} is missing from the build");
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
-    }
+    public static string ReferenceText() => Reference.Value;
 
     /// <summary>The keys reference.conf declares, which are all the keys ClusterQueue knows.</summary>
-    public static ReferenceKeys ReferenceKeys() =>
-        new(HoconReader.Parse(ReferenceText(), "reference.conf", _ => null));
+    public static ReferenceKeys ReferenceKeys() => KnownKeys.Value;
 
     /// <summary>
     /// Loads the layers. The user file shares one HOCON tree with reference.conf, so it may refer to defaults
@@ -66,5 +64,13 @@ public static class ClusterQueueConfiguration
                 yield return $"unknown key {dotted}; did you mean {known.Nearest(dotted)}?";
             }
         }
+    }
+
+    private static string ReadReference()
+    {
+        using var stream = typeof(ClusterQueueConfiguration).Assembly.GetManifestResourceStream(ReferenceResource)
+            ?? throw new InvalidOperationException($"embedded resource {ReferenceResource} is missing from the build");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
     }
 }
