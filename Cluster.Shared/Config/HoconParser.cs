@@ -11,6 +11,10 @@ internal sealed class HoconParser
     private readonly Stack<string> _includeChain;
     private readonly IReadOnlyList<string> _includedAt;
     private int _index;
+    private int _depth;
+
+    // Deep enough for any real configuration, shallow enough that hostile input cannot exhaust the stack.
+    private const int MaxDepth = 200;
 
     private HoconParser(List<HoconToken> tokens, string? baseDirectory, HoconObject root, Stack<string> includeChain, IReadOnlyList<string> includedAt)
     {
@@ -78,6 +82,21 @@ internal sealed class HoconParser
 
     /// <summary>Reads fields until the closing brace of <paramref name="open"/>, or until end of file when it is null.</summary>
     private void ParseFields(HoconObject target, IReadOnlyList<string> prefix, HoconToken? open)
+    {
+        Enter(open);
+        ParseFieldsAtThisLevel(target, prefix, open);
+        _depth--;
+    }
+
+    private void Enter(HoconToken? open)
+    {
+        if (++_depth > MaxDepth)
+        {
+            throw new ConfigException($"objects and arrays nest too deeply: expected at most {MaxDepth} levels", open?.Position ?? Current.Position);
+        }
+    }
+
+    private void ParseFieldsAtThisLevel(HoconObject target, IReadOnlyList<string> prefix, HoconToken? open)
     {
         while (true)
         {
@@ -220,8 +239,9 @@ internal sealed class HoconParser
 
         var fresh = new HoconObject(open.Position);
         ParseFields(fresh, fullPath, open);
+        // An earlier value still to be resolved may turn out to be an object, which this one then merges over.
         parent.Set(name, previous is HoconSubstitution or HoconConcatenation or HoconOverride
-            ? new HoconConcatenation(open.Position, [previous, fresh])
+            ? new HoconOverride(previous, fresh)
             : fresh);
     }
 
@@ -358,6 +378,14 @@ internal sealed class HoconParser
     }
 
     private HoconArray ParseArrayBody(HoconToken open)
+    {
+        Enter(open);
+        var array = ParseArrayItems(open);
+        _depth--;
+        return array;
+    }
+
+    private HoconArray ParseArrayItems(HoconToken open)
     {
         var array = new HoconArray(open.Position);
         while (true)

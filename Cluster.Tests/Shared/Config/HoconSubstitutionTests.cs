@@ -120,4 +120,14 @@ public class HoconSubstitutionTests
         var root = Parse("node { a = 10 }\nname = x\nnode = ${name}");
         Assert.Equal("x", root.Scalar("node"));
     }
+
+    [Fact]
+    public void ObjectAfterASubstitution_MergesOverItWhenItIsAnObject_AndReplacesItOtherwise()
+    {
+        var root = Parse("defaults { a = 1, b = 2 }\nnode = ${defaults}\nnode { b = 20 }\nname = x\nlabel = ${name} y\nlabel { z = 1 }");
+        Assert.Equal("1", root.Scalar("node.a"));
+        Assert.Equal("20", root.Scalar("node.b"));
+        Assert.Equal("1", root.Scalar("label.z"));
+        Assert.Equal("2", root.Scalar("defaults.b"));
+    }
 }
