@@ -31,7 +31,8 @@ public static class ConfigCommand
                 }
 
                 var section = loaded.Configuration.GetSection(ClusterQueueConfiguration.RootPath);
-                output.Write(parseResult.GetValue(json) ? ConfigurationPrinter.ToJson(section) : ConfigurationPrinter.ToHocon(section));
+                var order = ClusterQueueConfiguration.ReferenceKeys().Leaves;
+                output.Write(parseResult.GetValue(json) ? ConfigurationPrinter.ToJson(section, order) : ConfigurationPrinter.ToHocon(section, order));
                 return ExitCodes.Ok;
             }
             catch (ConfigException e)

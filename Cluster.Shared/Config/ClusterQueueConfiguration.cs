@@ -17,18 +17,16 @@ public static class ClusterQueueConfiguration
 
     private const string ReferenceResource = "ClusterQueue.reference.conf";
 
+    private static readonly Lazy<string> Reference = new(ReadReference);
+
+    // Parsed once: the known keys never change within a process, and every Load checks against them.
+    private static readonly Lazy<ReferenceKeys> KnownKeys = new(() => new ReferenceKeys(HoconReader.Parse(Reference.Value, "reference.conf", _ => null)));
+
     /// <summary>The text of the embedded reference.conf.</summary>
-    public static string ReferenceText()
-    {
-        using var stream = typeof(ClusterQueueConfiguration).Assembly.GetManifestResourceStream(ReferenceResource)
-            ?? throw new InvalidOperationException($"embedded resource {ReferenceResource} is missing from the build");
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
-    }
+    public static string ReferenceText() => Reference.Value;
 
     /// <summary>The keys reference.conf declares, which are all the keys ClusterQueue knows.</summary>
-    public static ReferenceKeys ReferenceKeys() =>
-        new(HoconReader.Parse(ReferenceText(), "reference.conf", _ => null));
+    public static ReferenceKeys ReferenceKeys() => KnownKeys.Value;
 
     /// <summary>
     /// Loads the layers. The user file shares one HOCON tree with reference.conf, so it may refer to defaults
@@ -56,18 +54,23 @@ public static class ClusterQueueConfiguration
     /// <summary>Warns about every key under <c>cluster-queue</c> that reference.conf does not declare, naming the nearest known key.</summary>
     public static IEnumerable<string> UnknownKeyWarnings(IConfiguration configuration, ReferenceKeys known)
     {
-        foreach (var (key, value) in configuration.GetSection(RootPath).AsEnumerable().OrderBy(p => p.Key, StringComparer.Ordinal))
+        var keys = configuration.GetSection(RootPath).AsEnumerable().Select(p => p.Key).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var parents = keys.Select(ConfigurationPath.GetParentPath).OfType<string>().ToHashSet(StringComparer.OrdinalIgnoreCase);
+        foreach (var key in keys.Where(k => !parents.Contains(k)).Order(StringComparer.Ordinal))
         {
-            if (value is null)
-            {
-                continue;
-            }
-
             var dotted = key.Replace(':', '.');
             if (!known.IsKnown(dotted))
             {
                 yield return $"unknown key {dotted}; did you mean {known.Nearest(dotted)}?";
             }
         }
+    }
+
+    private static string ReadReference()
+    {
+        using var stream = typeof(ClusterQueueConfiguration).Assembly.GetManifestResourceStream(ReferenceResource)
+            ?? throw new InvalidOperationException($"embedded resource {ReferenceResource} is missing from the build");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
     }
 }

@@ -37,25 +37,26 @@ public static class ConfigurationPrinter
         return value;
     }
 
-    /// <summary>Writes <paramref name="section"/> as a HOCON object.</summary>
-    public static string ToHocon(IConfigurationSection section)
+    /// <summary>Writes <paramref name="section"/> as a HOCON object, keys in the order of <paramref name="keyOrder"/> (dotted paths), then by name.</summary>
+    public static string ToHocon(IConfigurationSection section, IReadOnlyList<string>? keyOrder = null)
     {
         var text = new StringBuilder();
         text.Append(section.Key).Append(" {\n");
-        WriteHoconChildren(section, text, 1);
+        WriteHoconChildren(section, text, 1, Rank(keyOrder));
         text.Append("}\n");
         return text.ToString();
     }
 
     /// <summary>Writes <paramref name="section"/> as an indented JSON object; values stay strings, as configuration holds them.</summary>
-    public static string ToJson(IConfigurationSection section)
+    public static string ToJson(IConfigurationSection section, IReadOnlyList<string>? keyOrder = null)
     {
+        var rank = Rank(keyOrder);
         using var stream = new MemoryStream();
         using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
         {
             writer.WriteStartObject();
             writer.WritePropertyName(section.Key);
-            WriteJson(section, writer);
+            WriteJson(section, writer, rank);
             writer.WriteEndObject();
         }
 
@@ -65,17 +66,37 @@ public static class ConfigurationPrinter
     private static bool IsArray(List<IConfigurationSection> children) =>
         children.Count > 0 && children.Select((c, i) => c.Key == i.ToString(CultureInfo.InvariantCulture)).All(same => same);
 
-    private static List<IConfigurationSection> OrderedChildren(IConfigurationSection section) =>
-        [.. section.GetChildren().OrderBy(c => int.TryParse(c.Key, out var i) ? i : -1).ThenBy(c => c.Key, StringComparer.Ordinal)];
+    /// <summary>For every dotted path and each of its prefixes, the position of its first appearance in <paramref name="keyOrder"/>.</summary>
+    private static Dictionary<string, int> Rank(IReadOnlyList<string>? keyOrder)
+    {
+        var rank = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < (keyOrder?.Count ?? 0); i++)
+        {
+            var path = keyOrder![i];
+            for (var end = path.Length; end > 0; end = path.LastIndexOf('.', end - 1))
+            {
+                rank.TryAdd(path[..end], i);
+            }
+        }
 
-    private static void WriteHoconChildren(IConfigurationSection section, StringBuilder text, int depth)
+        return rank;
+    }
+
+    private static List<IConfigurationSection> OrderedChildren(IConfigurationSection section, Dictionary<string, int> rank) =>
+        [.. section.GetChildren()
+            .OrderBy(c => int.TryParse(c.Key, out var i) ? i : -1)
+            .ThenBy(c => rank.GetValueOrDefault(c.Path.Replace(':', '.'), int.MaxValue))
+            .ThenBy(c => c.Key, StringComparer.Ordinal)];
+
+    private static void WriteHoconChildren(IConfigurationSection section, StringBuilder text, int depth, Dictionary<string, int> rank)
     {
         var indent = new string(' ', depth * 2);
-        foreach (var child in OrderedChildren(section))
+        foreach (var child in OrderedChildren(section, rank))
         {
             var key = HoconPath.Join([child.Key]);
-            var grandchildren = OrderedChildren(child);
-            if (grandchildren.Count == 0)
+            var grandchildren = OrderedChildren(child, rank);
+            // A value set over a list (CQ_NODE__QUEUES=a,b) replaces the list, as the settings binder reads it.
+            if (grandchildren.Count == 0 || child.Value is not null)
             {
                 text.Append(indent).Append(key).Append(" = ").Append(HoconScalar(child)).Append('\n');
             }
@@ -87,7 +108,7 @@ public static class ConfigurationPrinter
             else
             {
                 text.Append(indent).Append(key).Append(" {\n");
-                WriteHoconChildren(child, text, depth + 1);
+                WriteHoconChildren(child, text, depth + 1, rank);
                 text.Append(indent).Append("}\n");
             }
         }
@@ -106,10 +127,10 @@ public static class ConfigurationPrinter
         return bare ? value : JsonSerializer.Serialize(value);
     }
 
-    private static void WriteJson(IConfigurationSection section, Utf8JsonWriter writer)
+    private static void WriteJson(IConfigurationSection section, Utf8JsonWriter writer, Dictionary<string, int> rank)
     {
-        var children = OrderedChildren(section);
-        if (children.Count == 0)
+        var children = OrderedChildren(section, rank);
+        if (children.Count == 0 || section.Value is not null)
         {
             var value = MaskValue(section.Path, section.Value);
             if (value is null)
@@ -124,7 +145,7 @@ public static class ConfigurationPrinter
         else if (IsArray(children))
         {
             writer.WriteStartArray();
-            children.ForEach(c => WriteJson(c, writer));
+            children.ForEach(c => WriteJson(c, writer, rank));
             writer.WriteEndArray();
         }
         else
@@ -133,7 +154,7 @@ public static class ConfigurationPrinter
             foreach (var child in children)
             {
                 writer.WritePropertyName(child.Key);
-                WriteJson(child, writer);
+                WriteJson(child, writer, rank);
             }
 
             writer.WriteEndObject();

@@ -75,11 +75,16 @@ public sealed class HoconScalar : HoconNode
 /// <summary>A <c>${path}</c> or <c>${?path}</c> reference, replaced during resolution.</summary>
 public sealed class HoconSubstitution : HoconNode
 {
-    public HoconSubstitution(SourcePosition position, IReadOnlyList<string> path, bool optional) : base(position)
+    public HoconSubstitution(SourcePosition position, IReadOnlyList<string> path, bool optional, IReadOnlyList<string>? includedAt = null)
+        : base(position)
     {
         Path = path;
         Optional = optional;
+        IncludedAt = includedAt ?? [];
     }
+
+    /// <summary>Where the file holding this substitution was included; the path is looked up there first, then at the root.</summary>
+    public IReadOnlyList<string> IncludedAt { get; }
 
     public IReadOnlyList<string> Path { get; }
 
@@ -101,16 +106,19 @@ public sealed class HoconConcatenation : HoconNode
     public IReadOnlyList<HoconNode> Parts { get; }
 }
 
-/// <summary>A field set to a lone optional substitution keeps its earlier value when the substitution is undefined.</summary>
-public sealed class HoconFallback : HoconNode
+/// <summary>
+/// A field set again to a substitution or concatenation: an undefined optional value keeps the earlier one, and an
+/// object merges over an earlier object, as with literal duplicate keys.
+/// </summary>
+public sealed class HoconOverride : HoconNode
 {
-    public HoconFallback(HoconSubstitution value, HoconNode previous) : base(value.Position)
+    public HoconOverride(HoconNode previous, HoconNode value) : base(value.Position)
     {
-        Value = value;
         Previous = previous;
+        Value = value;
     }
 
-    public HoconSubstitution Value { get; }
-
     public HoconNode Previous { get; }
+
+    public HoconNode Value { get; }
 }

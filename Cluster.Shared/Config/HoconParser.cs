@@ -9,11 +9,17 @@ internal sealed class HoconParser
     private readonly string? _baseDirectory;
     private readonly HoconObject _root;
     private readonly Stack<string> _includeChain;
+    private readonly IReadOnlyList<string> _includedAt;
     private int _index;
+    private int _depth;
 
-    private HoconParser(List<HoconToken> tokens, string? baseDirectory, HoconObject root, Stack<string> includeChain)
+    // Deep enough for any real configuration, shallow enough that hostile input cannot exhaust the stack.
+    private const int MaxDepth = 200;
+
+    private HoconParser(List<HoconToken> tokens, string? baseDirectory, HoconObject root, Stack<string> includeChain, IReadOnlyList<string> includedAt)
     {
         _tokens = tokens;
+        _includedAt = includedAt;
         _baseDirectory = baseDirectory;
         _root = root;
         _includeChain = includeChain;
@@ -22,10 +28,10 @@ internal sealed class HoconParser
     /// <summary>Parses one document into <paramref name="target"/>, which sits at <paramref name="prefix"/> under <paramref name="root"/>.</summary>
     public static void ParseInto(
         string text, string source, string? baseDirectory, HoconObject root, HoconObject target,
-        IReadOnlyList<string> prefix, Stack<string> includeChain)
+        IReadOnlyList<string> prefix, Stack<string> includeChain, bool included = false)
     {
         var tokens = new HoconLexer(text, source).Tokenize();
-        var parser = new HoconParser(tokens, baseDirectory, root, includeChain);
+        var parser = new HoconParser(tokens, baseDirectory, root, includeChain, included ? prefix : []);
         parser.ParseDocument(target, prefix);
     }
 
@@ -76,6 +82,21 @@ internal sealed class HoconParser
 
     /// <summary>Reads fields until the closing brace of <paramref name="open"/>, or until end of file when it is null.</summary>
     private void ParseFields(HoconObject target, IReadOnlyList<string> prefix, HoconToken? open)
+    {
+        Enter(open);
+        ParseFieldsAtThisLevel(target, prefix, open);
+        _depth--;
+    }
+
+    private void Enter(HoconToken? open)
+    {
+        if (++_depth > MaxDepth)
+        {
+            throw new ConfigException($"objects and arrays nest too deeply: expected at most {MaxDepth} levels", open?.Position ?? Current.Position);
+        }
+    }
+
+    private void ParseFieldsAtThisLevel(HoconObject target, IReadOnlyList<string> prefix, HoconToken? open)
     {
         while (true)
         {
@@ -143,7 +164,7 @@ internal sealed class HoconParser
         }
 
         _includeChain.Push(path);
-        ParseInto(File.ReadAllText(path), path, Path.GetDirectoryName(path), _root, target, prefix, _includeChain);
+        ParseInto(File.ReadAllText(path), path, Path.GetDirectoryName(path), _root, target, prefix, _includeChain, included: true);
         _includeChain.Pop();
     }
 
@@ -196,14 +217,14 @@ internal sealed class HoconParser
         }
 
         var replaced = ReplaceSelfReference(value, fullPath, previous);
-        if (replaced is HoconSubstitution { Optional: true } optional && previous is not null)
+        if (replaced is null)
         {
-            parent.Set(name, new HoconFallback(optional, previous));
+            return;
         }
-        else if (replaced is not null)
-        {
-            parent.Set(name, replaced);
-        }
+
+        parent.Set(name, previous is not null && replaced is HoconSubstitution or HoconConcatenation
+            ? new HoconOverride(previous, replaced)
+            : replaced);
     }
 
     private void ParseObjectField(HoconObject parent, string name, HoconNode? previous, string[] fullPath)
@@ -218,8 +239,9 @@ internal sealed class HoconParser
 
         var fresh = new HoconObject(open.Position);
         ParseFields(fresh, fullPath, open);
-        parent.Set(name, previous is HoconSubstitution or HoconConcatenation or HoconFallback
-            ? new HoconConcatenation(open.Position, [previous, fresh])
+        // An earlier value still to be resolved may turn out to be an object, which this one then merges over.
+        parent.Set(name, previous is HoconSubstitution or HoconConcatenation or HoconOverride
+            ? new HoconOverride(previous, fresh)
             : fresh);
     }
 
@@ -327,7 +349,7 @@ internal sealed class HoconParser
                     continue;
                 case HoconTokenKind.Substitution:
                     _index++;
-                    parts.Add(new HoconSubstitution(token.Position, HoconPath.Split(token.Text, token.Position), token.Optional));
+                    parts.Add(new HoconSubstitution(token.Position, HoconPath.Split(token.Text, token.Position), token.Optional, _includedAt));
                     continue;
             }
 
@@ -356,6 +378,14 @@ internal sealed class HoconParser
     }
 
     private HoconArray ParseArrayBody(HoconToken open)
+    {
+        Enter(open);
+        var array = ParseArrayItems(open);
+        _depth--;
+        return array;
+    }
+
+    private HoconArray ParseArrayItems(HoconToken open)
     {
         var array = new HoconArray(open.Position);
         while (true)

@@ -62,7 +62,7 @@ internal sealed class HoconResolver
         {
             HoconSubstitution sub => ResolveSubstitution(sub),
             HoconConcatenation concat => ResolveConcatenation(concat),
-            HoconFallback fallback => Resolve(fallback.Value) ?? Resolve(fallback.Previous),
+            HoconOverride overriding => ResolveOverride(overriding),
             _ => throw new InvalidOperationException($"unknown HOCON node {node.GetType().Name}"),
         };
         _inProgress.RemoveAt(_inProgress.Count - 1);
@@ -72,9 +72,28 @@ internal sealed class HoconResolver
 
     private static string Describe(HoconNode node) => node is HoconSubstitution sub ? sub.ToString() : "a concatenation";
 
+    private HoconNode? ResolveOverride(HoconOverride overriding)
+    {
+        var value = Resolve(overriding.Value);
+        if (value is null)
+        {
+            return Resolve(overriding.Previous);
+        }
+
+        if (value is HoconObject obj && Resolve(overriding.Previous) is HoconObject earlier)
+        {
+            var merged = new HoconObject(obj.Position);
+            MergeInto(merged, earlier);
+            MergeInto(merged, obj);
+            return merged;
+        }
+
+        return value;
+    }
+
     private HoconNode? ResolveSubstitution(HoconSubstitution sub)
     {
-        var target = Lookup(sub.Path);
+        var target = (sub.IncludedAt.Count > 0 ? Lookup([.. sub.IncludedAt, .. sub.Path]) : null) ?? Lookup(sub.Path);
         if (target is not null)
         {
             return target;
@@ -97,7 +116,7 @@ internal sealed class HoconResolver
         HoconNode? node = _root;
         foreach (var key in path)
         {
-            if (node is HoconSubstitution or HoconConcatenation or HoconFallback)
+            if (node is HoconSubstitution or HoconConcatenation or HoconOverride)
             {
                 node = Resolve(node);
             }

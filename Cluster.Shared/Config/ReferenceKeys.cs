@@ -6,13 +6,12 @@ public sealed class ReferenceKeys
     private readonly HashSet<string> _leaves = new(StringComparer.OrdinalIgnoreCase);
     private readonly List<string> _openPrefixes = [];
 
-    public ReferenceKeys(HoconObject reference)
-    {
-        Walk(reference, []);
-    }
+    private readonly List<string> _leavesInOrder = [];
+
+    public ReferenceKeys(HoconObject reference) => Walk(reference, []);
 
     /// <summary>Every leaf path, dotted, in reference order.</summary>
-    public IReadOnlyList<string> Leaves { get; private set; } = [];
+    public IReadOnlyList<string> Leaves => _leavesInOrder;
 
     public bool IsKnown(string dottedPath) =>
         _leaves.Contains(dottedPath)
@@ -24,36 +23,33 @@ public sealed class ReferenceKeys
 
     private void Walk(HoconNode node, List<string> path)
     {
-        var leaves = new List<string>();
-        WalkInto(node, path, leaves);
-        Leaves = leaves;
-    }
-
-    private void WalkInto(HoconNode node, List<string> path, List<string> leaves)
-    {
         var dotted = string.Join('.', path);
         switch (node)
         {
             case HoconObject { Count: 0 } when path.Count > 0:
             case HoconArray when path.Count > 0:
                 _openPrefixes.Add(dotted);
-                _leaves.Add(dotted);
-                leaves.Add(dotted);
+                AddLeaf(dotted);
                 break;
             case HoconObject obj:
                 foreach (var (key, value) in obj.Fields)
                 {
                     path.Add(key);
-                    WalkInto(value, path, leaves);
+                    Walk(value, path);
                     path.RemoveAt(path.Count - 1);
                 }
 
                 break;
             default:
-                _leaves.Add(dotted);
-                leaves.Add(dotted);
+                AddLeaf(dotted);
                 break;
         }
+    }
+
+    private void AddLeaf(string dotted)
+    {
+        _leaves.Add(dotted);
+        _leavesInOrder.Add(dotted);
     }
 
     internal static int EditDistance(string a, string b)

@@ -269,11 +269,15 @@ public static class SettingsBinder
                 return null;
             }
 
-            foreach (var provider in configurationRoot.Providers.Reverse())
+            // An item split from a comma-separated value has no key of its own; its list was set as a whole.
+            foreach (var candidate in new[] { key, ConfigurationPath.GetParentPath(key) }.OfType<string>())
             {
-                if (provider.TryGet(key, out _))
+                foreach (var provider in configurationRoot.Providers.Reverse())
                 {
-                    return (provider as IConfigurationOrigin)?.DescribeOrigin(key);
+                    if (provider.TryGet(candidate, out _))
+                    {
+                        return (provider as IConfigurationOrigin)?.DescribeOrigin(candidate);
+                    }
                 }
             }
 

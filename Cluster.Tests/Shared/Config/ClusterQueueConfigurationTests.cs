@@ -99,6 +99,15 @@ public class ClusterQueueConfigurationTests
     }
 
     [Fact]
+    public void UnknownKey_WithNullValue_StillWarns()
+    {
+        using var dir = new TempDirectory();
+        var file = dir.Write("node.conf", "cluster-queue.node.pol = null");
+        var loaded = ClusterQueueConfiguration.Load(file, NoFlags, new Dictionary<string, string>());
+        Assert.Equal(["unknown key cluster-queue.node.pol; did you mean cluster-queue.node.pool?"], loaded.Warnings);
+    }
+
+    [Fact]
     public void KeysUnderOpenSections_AreKnown()
     {
         using var dir = new TempDirectory();
@@ -134,5 +143,13 @@ public class ClusterQueueConfigurationTests
     public void Printer_MasksPasswordLikeValues(string key, string value, string shown)
     {
         Assert.Equal(shown, ConfigurationPrinter.MaskValue(key, value));
+    }
+
+    [Fact]
+    public void Printer_ShowsAListOverriddenByOneValue_AsThatValue()
+    {
+        var loaded = ClusterQueueConfiguration.Load(null, NoFlags, new Dictionary<string, string> { ["CQ_NODE__QUEUES"] = "a,b" });
+        var text = ConfigurationPrinter.ToHocon(loaded.Configuration.GetSection(ClusterQueueConfiguration.RootPath));
+        Assert.Contains("    queues = \"a,b\"\n", text, StringComparison.Ordinal);
     }
 }

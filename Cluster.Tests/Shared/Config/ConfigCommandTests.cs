@@ -53,6 +53,7 @@ public class ConfigCommandTests
         Assert.StartsWith("cluster-queue {", output, StringComparison.Ordinal);
         Assert.Contains("    concurrency = 6\n", output, StringComparison.Ordinal);
         Assert.Contains("    queues = [celery]\n", output, StringComparison.Ordinal);
+        Assert.True(output.IndexOf("  node {", StringComparison.Ordinal) < output.IndexOf("  broker {", StringComparison.Ordinal), "sections follow reference.conf's order");
         Assert.Contains("url = \"amqp://guest:****@rabbit:5672//\"", output, StringComparison.Ordinal);
         Assert.Contains("secret-access-key = \"****\"", output, StringComparison.Ordinal);
         Assert.DoesNotContain("hunter2", output, StringComparison.Ordinal);

@@ -118,4 +118,11 @@ public class HoconErrorTests
         var error = Assert.Throws<ConfigException>(() => new HoconReader().ReadFile(path));
         Assert.Equal($"{path}:1:1: cannot read config file {path}: expected a file but there is none", error.Message);
     }
+
+    [Fact]
+    public void HostileNesting_IsAnErrorNotAStackOverflow()
+    {
+        var error = ParseError("a = " + new string('[', 100_000));
+        Assert.Equal("test.conf:1:204: objects and arrays nest too deeply: expected at most 200 levels", error.Message);
+    }
 }

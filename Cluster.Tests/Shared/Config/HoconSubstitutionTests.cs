@@ -104,4 +104,30 @@ public class HoconSubstitutionTests
         var error = ParseError("a { x = 1 }\nb = ${a} text");
         Assert.Equal("test.conf:2:5: cannot concatenate an object with a string: expected values of one kind", error.Message);
     }
+
+    [Fact]
+    public void DuplicateKey_SetToAnObjectSubstitution_MergesWithTheEarlierObject()
+    {
+        var root = Parse("defaults { a = 1, b = 2 }\nnode { a = 10, c = 3 }\nnode = ${defaults}");
+        Assert.Equal("1", root.Scalar("node.a"));
+        Assert.Equal("2", root.Scalar("node.b"));
+        Assert.Equal("3", root.Scalar("node.c"));
+    }
+
+    [Fact]
+    public void DuplicateKey_SetToAScalarSubstitution_ReplacesTheEarlierObject()
+    {
+        var root = Parse("node { a = 10 }\nname = x\nnode = ${name}");
+        Assert.Equal("x", root.Scalar("node"));
+    }
+
+    [Fact]
+    public void ObjectAfterASubstitution_MergesOverItWhenItIsAnObject_AndReplacesItOtherwise()
+    {
+        var root = Parse("defaults { a = 1, b = 2 }\nnode = ${defaults}\nnode { b = 20 }\nname = x\nlabel = ${name} y\nlabel { z = 1 }");
+        Assert.Equal("1", root.Scalar("node.a"));
+        Assert.Equal("20", root.Scalar("node.b"));
+        Assert.Equal("1", root.Scalar("label.z"));
+        Assert.Equal("2", root.Scalar("defaults.b"));
+    }
 }

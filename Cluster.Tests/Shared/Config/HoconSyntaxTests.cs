@@ -135,4 +135,22 @@ public class HoconSyntaxTests
         Assert.Equal("10", root.Scalar("section.x"));
         Assert.Equal("3", root.Scalar("section.y"));
     }
+
+    [Fact]
+    public void WindowsLineEndings_AreAccepted()
+    {
+        var root = Parse("a = 1\r\nb = two words\r\n");
+        Assert.Equal("two words", root.Scalar("b"));
+    }
+
+    [Fact]
+    public void SubstitutionInIncludedFile_LooksUpBesideTheIncludeFirst_ThenAtTheRoot()
+    {
+        using var dir = new TempDirectory();
+        dir.Write("part.conf", "near = ${x}\nfar = ${y}");
+        var main = dir.Write("main.conf", "x = root-x\ny = root-y\nsection { x = local-x\n include \"part.conf\" }");
+        var root = new HoconReader().ReadFile(main).Resolve(_ => null);
+        Assert.Equal("local-x", root.Scalar("section.near"));
+        Assert.Equal("root-y", root.Scalar("section.far"));
+    }
 }
