@@ -208,7 +208,11 @@ internal static class TaskBodyReader
         }
     }
 
-    /// <summary>An int stays an int and a float a float, as Python's json reads them; ints beyond 64 bits keep their text.</summary>
+    /// <summary>
+    /// An int stays an int and a float a float, as Python's json reads them: an integer is an <see cref="int"/> when it
+    /// fits (so <c>(int)args[0]</c> works), else a <see cref="long"/>, else an element keeping its digits; a float is a
+    /// <see cref="double"/>.
+    /// </summary>
     private static JsonValue Number(ref Utf8JsonReader reader)
     {
         var raw = reader.ValueSpan;
@@ -219,6 +223,7 @@ internal static class TaskBodyReader
                 : double.Parse(Encoding.ASCII.GetString(raw), NumberStyles.Float, CultureInfo.InvariantCulture));
         }
 
+        if (reader.TryGetInt32(out var i)) return JsonValue.Create(i);
         return reader.TryGetInt64(out var l) ? JsonValue.Create(l) : JsonValue.Create(JsonElement.ParseValue(ref reader))!;
     }
 
