@@ -81,7 +81,7 @@ public sealed class TaskMessageCodec(TaskMessageCodecOptions options)
 
     /// <summary>
     /// Reads a task message, checking in order: the accept list, the content encoding, the size limit, the
-    /// compression, the headers, the body. Every failure is a <see cref="MessageDecodeException"/> naming the field.
+    /// compression, the body, the headers. Every failure is a <see cref="MessageDecodeException"/> naming the field.
     /// </summary>
     public TaskMessage Decode(Envelope envelope)
     {
@@ -108,7 +108,9 @@ public sealed class TaskMessageCodec(TaskMessageCodecOptions options)
             body = BodyCompression.Decompress(body, compression, Options.MaxBodyBytes);
         }
 
-        var message = new TaskMessage
+        var (args, kwargs, embed) = TaskBodyReader.Read(body.Span);
+        var argsRepr = headers.OptionalString("argsrepr");
+        return new TaskMessage
         {
             Lang = headers.OptionalString("lang"),
             Task = headers.RequiredString("task"),
@@ -122,7 +124,7 @@ public sealed class TaskMessageCodec(TaskMessageCodecOptions options)
             TimeLimit = headers.TimeLimit("timelimit"),
             RootId = headers.OptionalString("root_id"),
             ParentId = headers.OptionalString("parent_id"),
-            ArgsRepr = headers.OptionalString("argsrepr"),
+            ArgsRepr = argsRepr,
             KwargsRepr = headers.OptionalString("kwargsrepr"),
             Origin = headers.OptionalString("origin"),
             IgnoreResult = headers.OptionalBool("ignore_result") ?? false,
@@ -132,19 +134,16 @@ public sealed class TaskMessageCodec(TaskMessageCodecOptions options)
             Priority = properties.Priority,
             DeliveryMode = properties.DeliveryMode,
             Expiration = properties.Expiration,
-        };
-
-        var (args, kwargs, embed) = TaskBodyReader.Read(body.Span);
-        return message with
-        {
             Args = args,
-            Kwargs = kwargs,
-            Embed = embed,
 
             // A list repr is the only trace of args given as a Python list; keeping it keeps re-encoding faithful.
-            ArgsStyle = message.ArgsRepr is ['[', ..] ? ArgsStyle.List : ArgsStyle.Tuple,
+            ArgsStyle = argsRepr is ['[', ..] ? ArgsStyle.List : ArgsStyle.Tuple,
+            Kwargs = kwargs,
+            Embed = embed,
         };
     }
+
+    private static readonly HashSet<string> StandardHeaderSet = new(TaskMessage.StandardHeaders, StringComparer.Ordinal);
 
     private static int StandardHeaderCount => TaskMessage.StandardHeaders.Count;
 
@@ -159,15 +158,7 @@ public sealed class TaskMessageCodec(TaskMessageCodecOptions options)
         return extras;
     }
 
-    private static bool IsStandard(string name)
-    {
-        foreach (var standard in TaskMessage.StandardHeaders)
-        {
-            if (standard == name) return true;
-        }
-
-        return false;
-    }
+    private static bool IsStandard(string name) => StandardHeaderSet.Contains(name);
 
     /// <summary>Python sends whatever number the user gave; a whole number of seconds goes as an int, as <c>time_limit=30</c> does.</summary>
     private static object? Seconds(double? value) => value switch
