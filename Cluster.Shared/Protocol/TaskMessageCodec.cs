@@ -147,15 +147,15 @@ public sealed class TaskMessageCodec(TaskMessageCodecOptions options)
 
     private static int StandardHeaderCount => TaskMessage.StandardHeaders.Count;
 
-    private static List<KeyValuePair<string, object?>> ExtraHeaders(IReadOnlyDictionary<string, object?> headers)
+    private static IReadOnlyList<KeyValuePair<string, object?>> ExtraHeaders(IReadOnlyDictionary<string, object?> headers)
     {
-        var extras = new List<KeyValuePair<string, object?>>();
+        List<KeyValuePair<string, object?>>? extras = null;
         foreach (var pair in headers)
         {
-            if (pair.Key != CompressionHeader && !IsStandard(pair.Key)) extras.Add(pair);
+            if (pair.Key != CompressionHeader && !IsStandard(pair.Key)) (extras ??= []).Add(pair);
         }
 
-        return extras;
+        return extras ?? (IReadOnlyList<KeyValuePair<string, object?>>)[];
     }
 
     private static bool IsStandard(string name) => StandardHeaderSet.Contains(name);
