@@ -18,6 +18,9 @@ public sealed class TaskMessageCodec(TaskMessageCodecOptions options)
     {
     }
 
+    /// <summary>Resolved up front so that a misspelt compression fails when the codec is made, not at the first send.</summary>
+    private readonly string? compression = options.Compression is { } name ? BodyCompression.Resolve(name) : null;
+
     public TaskMessageCodecOptions Options { get; } = options;
 
     /// <summary>
@@ -58,9 +61,9 @@ public sealed class TaskMessageCodec(TaskMessageCodecOptions options)
         }
 
         ReadOnlyMemory<byte> body = WriteBody(message);
-        if (Options.Compression is { } compression)
+        if (compression is not null)
         {
-            headers[CompressionHeader] = BodyCompression.Resolve(compression);
+            headers[CompressionHeader] = compression;
             body = BodyCompression.Compress(body.Span, compression);
         }
 

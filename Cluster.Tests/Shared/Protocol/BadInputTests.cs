@@ -171,6 +171,14 @@ public sealed class BadInputTests
     }
 
     [Fact]
+    public void UnknownEncodeCompression_FailsWhenTheCodecIsMade()
+    {
+        var error = Assert.Throws<UnsupportedCompressionException>(() => new TaskMessageCodec(new TaskMessageCodecOptions { Compression = "lz4" }));
+
+        Assert.Equal("lz4", error.Compression);
+    }
+
+    [Fact]
     public void ExtraHeaderRepeatingAStandardName_IsRefusedWhenEncoding()
     {
         var message = new TaskMessage { Task = "t", Id = "i", ExtraHeaders = [new("retries", 3)] };
