@@ -88,7 +88,7 @@ public static class CeleryTime
         {
             return new DateTimeOffset(year, month, day, hour, minute, second, offset).AddTicks(microsecond * 10L);
         }
-        catch (ArgumentOutOfRangeException)
+        catch (ArgumentException)
         {
             throw new MessageDecodeException(field, $"'{text}' is not a valid date and time");
         }

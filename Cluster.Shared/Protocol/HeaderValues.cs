@@ -12,9 +12,9 @@ internal static class HeaderValues
     public static object? Normalize(object? value, string name) => value switch
     {
         null or string or bool or int or double => value,
-        long l => l is >= int.MinValue and <= int.MaxValue ? (int)l : l,
+        long l => l is >= int.MinValue and <= int.MaxValue ? (object)(int)l : l,
         short or sbyte or byte or ushort => Convert.ToInt32(value, System.Globalization.CultureInfo.InvariantCulture),
-        uint u => u <= int.MaxValue ? (int)u : (long)u,
+        uint u => u <= int.MaxValue ? (object)(int)u : (long)u,
         ulong u when u <= long.MaxValue => Normalize((long)u, name),
         float f => (double)f,
         decimal m => (double)m,

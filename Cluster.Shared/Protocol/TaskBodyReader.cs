@@ -80,6 +80,11 @@ internal static class TaskBodyReader
         if (reader.TokenType != type) throw new MessageDecodeException(field, $"must be {expected}, got {Kind(reader.TokenType)}");
     }
 
+    private static void Expect(ref Utf8JsonReader reader, JsonTokenType type, EmbedPath field, string expected)
+    {
+        if (reader.TokenType != type) throw new MessageDecodeException(field.ToString(), $"must be {expected}, got {Kind(reader.TokenType)}");
+    }
+
     private static TaskEmbed ReadEmbed(ref Utf8JsonReader reader)
     {
         IReadOnlyList<Signature>? callbacks = null, errbacks = null, chain = null;
@@ -87,7 +92,7 @@ internal static class TaskBodyReader
         var extra = new JsonObject();
         while (ReadProperty(ref reader, out var name))
         {
-            var field = $"body[2].{name}";
+            var field = new EmbedPath(name);
             switch (name)
             {
                 case "callbacks": callbacks = SignatureList(ref reader, field); break;
@@ -101,20 +106,20 @@ internal static class TaskBodyReader
         return new TaskEmbed { Callbacks = callbacks, Errbacks = errbacks, Chain = chain, Chord = chord, Extra = extra };
     }
 
-    private static List<Signature>? SignatureList(ref Utf8JsonReader reader, string field)
+    private static List<Signature>? SignatureList(ref Utf8JsonReader reader, EmbedPath field)
     {
         if (reader.TokenType == JsonTokenType.Null) return null;
         Expect(ref reader, JsonTokenType.StartArray, field, "a list of signatures or null");
         var list = new List<Signature>();
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
-            list.Add(ReadSignature(ref reader, $"{field}[{list.Count}]"));
+            list.Add(ReadSignature(ref reader, field with { Index = list.Count }));
         }
 
         return list;
     }
 
-    private static Signature ReadSignature(ref Utf8JsonReader reader, string field)
+    private static Signature ReadSignature(ref Utf8JsonReader reader, EmbedPath field)
     {
         Expect(ref reader, JsonTokenType.StartObject, field, "an object (signature)");
         string? task = null, subtaskType = null;
@@ -124,7 +129,7 @@ internal static class TaskBodyReader
         var extra = new JsonObject();
         while (ReadProperty(ref reader, out var name))
         {
-            var member = $"{field}.{name}";
+            var member = field with { Member = name };
             switch (name)
             {
                 case "task":
@@ -150,7 +155,7 @@ internal static class TaskBodyReader
                 case "immutable":
                     if (reader.TokenType is not (JsonTokenType.True or JsonTokenType.False))
                     {
-                        throw new MessageDecodeException(member, $"must be a boolean, got {Kind(reader.TokenType)}");
+                        throw new MessageDecodeException(member.ToString(), $"must be a boolean, got {Kind(reader.TokenType)}");
                     }
 
                     immutable = reader.GetBoolean();
@@ -161,7 +166,7 @@ internal static class TaskBodyReader
             }
         }
 
-        if (task is null) throw new MessageDecodeException($"{field}.task", "is missing");
+        if (task is null) throw new MessageDecodeException((field with { Member = "task" }).ToString(), "is missing");
         return new Signature
         {
             Task = task, Args = args ?? [], Kwargs = kwargs ?? [], Options = options ?? [],
@@ -208,7 +213,11 @@ internal static class TaskBodyReader
         }
     }
 
-    /// <summary>An int stays an int and a float a float, as Python's json reads them; ints beyond 64 bits keep their text.</summary>
+    /// <summary>
+    /// An int stays an int and a float a float, as Python's json reads them: an integer is an <see cref="int"/> when it
+    /// fits (so <c>(int)args[0]</c> works), else a <see cref="long"/>, else an element keeping its digits; a float is a
+    /// <see cref="double"/>.
+    /// </summary>
     private static JsonValue Number(ref Utf8JsonReader reader)
     {
         var raw = reader.ValueSpan;
@@ -219,6 +228,7 @@ internal static class TaskBodyReader
                 : double.Parse(Encoding.ASCII.GetString(raw), NumberStyles.Float, CultureInfo.InvariantCulture));
         }
 
+        if (reader.TryGetInt32(out var i)) return JsonValue.Create(i);
         return reader.TryGetInt64(out var l) ? JsonValue.Create(l) : JsonValue.Create(JsonElement.ParseValue(ref reader))!;
     }
 
@@ -232,4 +242,11 @@ internal static class TaskBodyReader
         JsonTokenType.Null => "null",
         _ => type.ToString(),
     };
+
+    /// <summary>Where in the embed a value sits, e.g. <c>body[2].chain[0].task</c>; turned into text only for an error.</summary>
+    private readonly record struct EmbedPath(string Key, int Index = -1, string? Member = null)
+    {
+        public override string ToString() =>
+            $"body[2].{Key}" + (Index >= 0 ? $"[{Index}]" : "") + (Member is null ? "" : "." + Member);
+    }
 }

@@ -18,6 +18,9 @@ public sealed class TaskMessageCodec(TaskMessageCodecOptions options)
     {
     }
 
+    /// <summary>Resolved up front so that a misspelt compression fails when the codec is made, not at the first send.</summary>
+    private readonly string? compression = options.Compression is { } name ? BodyCompression.Resolve(name) : null;
+
     public TaskMessageCodecOptions Options { get; } = options;
 
     /// <summary>
@@ -58,9 +61,9 @@ public sealed class TaskMessageCodec(TaskMessageCodecOptions options)
         }
 
         ReadOnlyMemory<byte> body = WriteBody(message);
-        if (Options.Compression is { } compression)
+        if (compression is not null)
         {
-            headers[CompressionHeader] = BodyCompression.Resolve(compression);
+            headers[CompressionHeader] = compression;
             body = BodyCompression.Compress(body.Span, compression);
         }
 
@@ -81,7 +84,7 @@ public sealed class TaskMessageCodec(TaskMessageCodecOptions options)
 
     /// <summary>
     /// Reads a task message, checking in order: the accept list, the content encoding, the size limit, the
-    /// compression, the headers, the body. Every failure is a <see cref="MessageDecodeException"/> naming the field.
+    /// compression, the body, the headers. Every failure is a <see cref="MessageDecodeException"/> naming the field.
     /// </summary>
     public TaskMessage Decode(Envelope envelope)
     {
@@ -108,7 +111,9 @@ public sealed class TaskMessageCodec(TaskMessageCodecOptions options)
             body = BodyCompression.Decompress(body, compression, Options.MaxBodyBytes);
         }
 
-        var message = new TaskMessage
+        var (args, kwargs, embed) = TaskBodyReader.Read(body.Span);
+        var argsRepr = headers.OptionalString("argsrepr");
+        return new TaskMessage
         {
             Lang = headers.OptionalString("lang"),
             Task = headers.RequiredString("task"),
@@ -122,7 +127,7 @@ public sealed class TaskMessageCodec(TaskMessageCodecOptions options)
             TimeLimit = headers.TimeLimit("timelimit"),
             RootId = headers.OptionalString("root_id"),
             ParentId = headers.OptionalString("parent_id"),
-            ArgsRepr = headers.OptionalString("argsrepr"),
+            ArgsRepr = argsRepr,
             KwargsRepr = headers.OptionalString("kwargsrepr"),
             Origin = headers.OptionalString("origin"),
             IgnoreResult = headers.OptionalBool("ignore_result") ?? false,
@@ -132,42 +137,31 @@ public sealed class TaskMessageCodec(TaskMessageCodecOptions options)
             Priority = properties.Priority,
             DeliveryMode = properties.DeliveryMode,
             Expiration = properties.Expiration,
-        };
-
-        var (args, kwargs, embed) = TaskBodyReader.Read(body.Span);
-        return message with
-        {
             Args = args,
-            Kwargs = kwargs,
-            Embed = embed,
 
             // A list repr is the only trace of args given as a Python list; keeping it keeps re-encoding faithful.
-            ArgsStyle = message.ArgsRepr is ['[', ..] ? ArgsStyle.List : ArgsStyle.Tuple,
+            ArgsStyle = argsRepr is ['[', ..] ? ArgsStyle.List : ArgsStyle.Tuple,
+            Kwargs = kwargs,
+            Embed = embed,
         };
     }
+
+    private static readonly HashSet<string> StandardHeaderSet = new(TaskMessage.StandardHeaders, StringComparer.Ordinal);
 
     private static int StandardHeaderCount => TaskMessage.StandardHeaders.Count;
 
-    private static List<KeyValuePair<string, object?>> ExtraHeaders(IReadOnlyDictionary<string, object?> headers)
+    private static IReadOnlyList<KeyValuePair<string, object?>> ExtraHeaders(IReadOnlyDictionary<string, object?> headers)
     {
-        var extras = new List<KeyValuePair<string, object?>>();
+        List<KeyValuePair<string, object?>>? extras = null;
         foreach (var pair in headers)
         {
-            if (pair.Key != CompressionHeader && !IsStandard(pair.Key)) extras.Add(pair);
+            if (pair.Key != CompressionHeader && !IsStandard(pair.Key)) (extras ??= []).Add(pair);
         }
 
-        return extras;
+        return extras ?? (IReadOnlyList<KeyValuePair<string, object?>>)[];
     }
 
-    private static bool IsStandard(string name)
-    {
-        foreach (var standard in TaskMessage.StandardHeaders)
-        {
-            if (standard == name) return true;
-        }
-
-        return false;
-    }
+    private static bool IsStandard(string name) => StandardHeaderSet.Contains(name);
 
     /// <summary>Python sends whatever number the user gave; a whole number of seconds goes as an int, as <c>time_limit=30</c> does.</summary>
     private static object? Seconds(double? value) => value switch
