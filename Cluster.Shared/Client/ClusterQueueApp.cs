@@ -51,9 +51,9 @@ public sealed class ClusterQueueApp : IAsyncDisposable
         _ownsConnections = ownsConnections;
         _logger = (logging ?? NullLoggerFactory.Instance).CreateLogger<ClusterQueueApp>();
         Routes = new TaskRoutes();
-        foreach (var (pattern, queue) in Settings.Routes)
+        foreach (var route in Settings.Routes)
         {
-            Routes.Add(pattern, queue);
+            Routes.Add(route.Task, route.Queue);
         }
 
         Codec = new TaskMessageCodec(new TaskMessageCodecOptions

@@ -29,9 +29,17 @@ public sealed record PublishSettings
 
     public RetryPolicy RetryPolicy { get; init; } = RetryPolicy.Default;
 
-    /// <summary>Task name pattern (exact, glob, or <c>re:</c> regex) to queue name, tried in order.</summary>
-    public Dictionary<string, string> Routes { get; init; } = [];
+    /// <summary>Routes tried in order; the first whose pattern matches the task name picks the queue.</summary>
+    public List<TaskRoute> Routes { get; init; } = [];
 
     /// <summary>Publish a <c>task-sent</c> event for every task (task_send_sent_event).</summary>
     public bool SendSentEvent { get; init; }
+}
+
+/// <summary>One entry of <c>cluster-queue.publish.routes</c>: a task pattern (exact, glob, or <c>re:</c> regex) and its queue.</summary>
+public sealed record TaskRoute
+{
+    public string Task { get; init; } = "";
+
+    public string Queue { get; init; } = "";
 }

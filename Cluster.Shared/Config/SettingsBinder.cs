@@ -161,9 +161,10 @@ public static class SettingsBinder
         private object BindList(Type listType, Type elementType, IConfigurationSection section)
         {
             var items = new List<object?>();
-            if (section.Value is not null)
+            if (!string.IsNullOrEmpty(section.Value))
             {
-                // An environment variable or flag gives a list as one comma-separated string.
+                // An environment variable or flag gives a list as one comma-separated string. An empty value is
+                // how an empty HOCON list shows up, and must not hide the items a later layer adds.
                 foreach (var part in section.Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
                 {
                     items.Add(Bind(elementType, new ValueSection(section, items.Count, part)));

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using ClusterQueue.Client;
+using ClusterQueue.Config;
 using ClusterQueue.Protocol;
 using ClusterQueue.Results;
 using ClusterQueue.Transport;
@@ -15,7 +16,7 @@ public sealed class ClusterQueueAppTests : IAsyncLifetime
         _app = ClusterQueueApp.Open(
             new BrokerSettings { Url = $"memory://{Guid.NewGuid():N}" },
             new ResultSettings { Backend = "memory://" },
-            new PublishSettings { Routes = { ["tasks.slow*"] = "slow" } });
+            new PublishSettings { Routes = [new TaskRoute { Task = "tasks.slow*", Queue = "slow" }] });
         return Task.CompletedTask;
     }
 
@@ -105,5 +106,23 @@ public sealed class ClusterQueueAppTests : IAsyncLifetime
         var result = await app.SendTaskAsync("tasks.noop");
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => result.GetAsync(TimeSpan.FromSeconds(1)));
         Assert.Contains("cluster-queue.result.backend", error.Message);
+    }
+}
+
+public sealed class PublishSettingsBindingTests
+{
+    [Fact]
+    public void Routes_bind_from_configuration_in_the_order_written()
+    {
+        var text = "cluster-queue.publish.routes = [{ task = \"tasks.add\", queue = math }, { task = \"tasks.*\", queue = general }, { task = \"re:a|b\", queue = ab }]";
+        var configuration = new Microsoft.Extensions.Configuration.ConfigurationBuilder()
+            .AddHoconString(ClusterQueue.Config.ClusterQueueConfiguration.ReferenceText(), "reference.conf")
+            .AddHoconString(text, "test.conf")
+            .Build();
+        var settings = configuration.GetSettings<PublishSettings>("publish");
+        Assert.Equal(["tasks.add", "tasks.*", "re:a|b"], settings.Routes.Select(r => r.Task));
+        Assert.Equal(["math", "general", "ab"], settings.Routes.Select(r => r.Queue));
+        Assert.Equal(3, settings.RetryPolicy.MaxRetries);
+        Assert.Equal(TimeSpan.FromMilliseconds(200), settings.RetryPolicy.IntervalStep);
     }
 }

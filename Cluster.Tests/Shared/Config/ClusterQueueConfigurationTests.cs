@@ -111,7 +111,7 @@ public class ClusterQueueConfigurationTests
     public void KeysUnderOpenSections_AreKnown()
     {
         using var dir = new TempDirectory();
-        var file = dir.Write("node.conf", "cluster-queue.publish.routes { \"tasks.*\" { queue = video } }\ncluster-queue.node.queues = [a, b, c]");
+        var file = dir.Write("node.conf", "cluster-queue.publish.routes = [{ task = \"tasks.*\", queue = video }]\ncluster-queue.node.queues = [a, b, c]");
         Assert.Empty(ClusterQueueConfiguration.Load(file, NoFlags, new Dictionary<string, string>()).Warnings);
     }
 
