@@ -67,6 +67,7 @@ internal sealed class ActorCell : IInternalActorRef, IActorContext, IThreadPoolW
     private Exception? _restartPendingCause;
     private Task? _pendingHandler;
     private long _nameCounter;
+    private long _turns;
     private int _scheduled;
     private volatile int _state;
     private volatile bool _stopRequested;
@@ -111,7 +112,8 @@ internal sealed class ActorCell : IInternalActorRef, IActorContext, IThreadPoolW
 
     internal Task WhenTerminated => _terminated.Task;
 
-    internal bool IsTerminated => _state == Dead;
+    /// <summary>Thread-pool turns taken so far; shows that a long backlog is split into throughput-sized turns.</summary>
+    internal long Turns => Volatile.Read(ref _turns);
 
     private ILogger Log => System.KernelLog;
 
@@ -248,6 +250,7 @@ internal sealed class ActorCell : IInternalActorRef, IActorContext, IThreadPoolW
 
     public void Execute()
     {
+        _turns++;
         if (_pendingHandler is { } finished)
         {
             _pendingHandler = null;
