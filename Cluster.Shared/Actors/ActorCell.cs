@@ -186,8 +186,9 @@ internal sealed class ActorCell : IInternalActorRef, IActorContext, IThreadPoolW
     public void Stop(IActorRef actor)
     {
         ArgumentNullException.ThrowIfNull(actor);
-        if (actor is ActorCell cell && cell._parent == this)
+        if (actor is ActorCell cell && cell._parent == this && IsLiveChild(cell))
         {
+            // Only children still listed: a restart waits for these, and a child already gone would never report back.
             _stoppingChildren.Add(cell);
         }
 
@@ -309,6 +310,14 @@ internal sealed class ActorCell : IInternalActorRef, IActorContext, IThreadPoolW
         return name;
 
         static bool IsNameChar(char c) => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':' or '@' or '+' or '=' or '~' or '$';
+    }
+
+    private bool IsLiveChild(ActorCell child)
+    {
+        lock (_children)
+        {
+            return _children.TryGetValue(child.Path.Name, out var known) && known == child;
+        }
     }
 
     private void TrySchedule()

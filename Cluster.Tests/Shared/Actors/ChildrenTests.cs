@@ -26,6 +26,22 @@ public sealed class ChildrenTests : ActorTestBase
     }
 
     [Fact]
+    public async Task StoppingAChildThatIsAlreadyGone_DoesNotBlockALaterRestart()
+    {
+        var parent = Sys.ActorOf(Props.Create(() => new LateStopper(TestActor.Ref)), "late");
+        parent.Tell("spawn");
+        var child = await TestActor.ExpectMsgAsync<IActorRef>();
+        child.Tell(PoisonPill.Instance);
+        Assert.Equal("child gone", await TestActor.ExpectMsgAsync<string>());
+
+        parent.Tell("stop it again");
+        parent.Tell(new InvalidOperationException("restart me"));
+        parent.Tell("alive?");
+        Assert.Equal("restarted", await TestActor.ExpectMsgAsync<string>());
+        Assert.Equal("alive", await TestActor.ExpectMsgAsync<string>());
+    }
+
+    [Fact]
     public async Task StashedMessages_SurviveARestart()
     {
         var actor = Sys.ActorOf(Props.Create(() => new StashUntilOpen(TestActor.Ref)));
@@ -56,6 +72,28 @@ public sealed class ChildrenTests : ActorTestBase
         channel.Writer.TryWrite(1);
         Assert.True(channel.Reader.TryPeek(out var peeked));
         Assert.Equal(1, peeked);
+    }
+
+    private sealed class LateStopper : ReceiveActor
+    {
+        private readonly IActorRef _reporter;
+        private IActorRef? _child;
+
+        public LateStopper(IActorRef reporter)
+        {
+            _reporter = reporter;
+            Receive<string>(s => s == "spawn", _ =>
+            {
+                _child = Context.Watch(Context.ActorOf(Props.Create(() => new EchoActor()), "short-lived"));
+                reporter.Tell(_child);
+            });
+            Receive<Terminated>(_ => reporter.Tell("child gone"));
+            Receive<string>(s => s == "stop it again", _ => Context.Stop(_child!));
+            Receive<string>(s => s == "alive?", _ => reporter.Tell("alive"));
+            Receive<Exception>(ex => throw ex);
+        }
+
+        protected internal override void PostRestart(Exception reason) => _reporter.Tell("restarted");
     }
 
     private sealed class RecyclingParent : ReceiveActor
