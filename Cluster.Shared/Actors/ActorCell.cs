@@ -67,6 +67,7 @@ internal sealed class ActorCell : IInternalActorRef, IActorContext, IThreadPoolW
     private Exception? _restartPendingCause;
     private Task? _pendingHandler;
     private long _nameCounter;
+    private long _turns;
     private int _scheduled;
     private volatile int _state;
     private volatile bool _stopRequested;
@@ -111,7 +112,8 @@ internal sealed class ActorCell : IInternalActorRef, IActorContext, IThreadPoolW
 
     internal Task WhenTerminated => _terminated.Task;
 
-    internal bool IsTerminated => _state == Dead;
+    /// <summary>Thread-pool turns taken so far; shows that a long backlog is split into throughput-sized turns.</summary>
+    internal long Turns => Volatile.Read(ref _turns);
 
     private ILogger Log => System.KernelLog;
 
@@ -184,8 +186,9 @@ internal sealed class ActorCell : IInternalActorRef, IActorContext, IThreadPoolW
     public void Stop(IActorRef actor)
     {
         ArgumentNullException.ThrowIfNull(actor);
-        if (actor is ActorCell cell && cell._parent == this)
+        if (actor is ActorCell cell && cell._parent == this && IsLiveChild(cell))
         {
+            // Only children still listed: a restart waits for these, and a child already gone would never report back.
             _stoppingChildren.Add(cell);
         }
 
@@ -248,6 +251,7 @@ internal sealed class ActorCell : IInternalActorRef, IActorContext, IThreadPoolW
 
     public void Execute()
     {
+        _turns++;
         if (_pendingHandler is { } finished)
         {
             _pendingHandler = null;
@@ -306,6 +310,14 @@ internal sealed class ActorCell : IInternalActorRef, IActorContext, IThreadPoolW
         return name;
 
         static bool IsNameChar(char c) => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':' or '@' or '+' or '=' or '~' or '$';
+    }
+
+    private bool IsLiveChild(ActorCell child)
+    {
+        lock (_children)
+        {
+            return _children.TryGetValue(child.Path.Name, out var known) && known == child;
+        }
     }
 
     private void TrySchedule()

@@ -37,6 +37,7 @@ public static class BackoffSupervisor
         public static readonly GetRestartCount Instance = new();
     }
 
+    /// <summary>Restarts since the last reset.</summary>
     public sealed record RestartCount(int Count);
 
     /// <summary>Published on the event stream each time a failed child is scheduled to start again.</summary>

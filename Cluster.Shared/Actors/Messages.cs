@@ -23,7 +23,7 @@ public sealed class Terminated
 /// <summary>Replies that carry success or failure, as Akka's <c>Status</c>; Ask rethrows a failure.</summary>
 public static class Status
 {
-    /// <summary>A successful reply without a value.</summary>
+    /// <summary>A successful reply, optionally carrying a value.</summary>
     public sealed record Success(object? Value);
 
     /// <summary>A failed reply; <see cref="ActorRefExtensions.Ask{T}"/> throws its <see cref="Cause"/>.</summary>

@@ -33,8 +33,13 @@ public abstract class ReceiveActor : ActorBase
     protected void Become(Action configure)
     {
         var handlers = Configure(configure);
-        _behaviours.Pop();
+        var replaced = _behaviours.Pop();
         _behaviours.Push(handlers);
+        if (ReferenceEquals(_configuring, replaced))
+        {
+            // Become inside the constructor: later Receive calls there must extend the new behaviour, not the discarded one.
+            _configuring = handlers;
+        }
     }
 
     /// <summary>Pushes a behaviour; <see cref="UnbecomeStacked"/> returns to the one before.</summary>

@@ -132,7 +132,11 @@ internal sealed class ChildRestartStats
 
     public int TotalRestarts { get; private set; }
 
-    public bool RequestRestartPermission(int maxNrOfRetries, TimeSpan window)
+    public bool RequestRestartPermission(int maxNrOfRetries, TimeSpan window) =>
+        RequestRestartPermission(maxNrOfRetries, window, Stopwatch.GetTimestamp());
+
+    /// <summary>Same as above at a given <see cref="Stopwatch"/> timestamp, so the window can be tested without waiting.</summary>
+    public bool RequestRestartPermission(int maxNrOfRetries, TimeSpan window, long now)
     {
         if (maxNrOfRetries == 0)
         {
@@ -145,7 +149,6 @@ internal sealed class ChildRestartStats
             return true;
         }
 
-        var now = Stopwatch.GetTimestamp();
         if (window != Timeout.InfiniteTimeSpan && (_restartsInWindow == 0 || Stopwatch.GetElapsedTime(_windowStart, now) > window))
         {
             _windowStart = now;

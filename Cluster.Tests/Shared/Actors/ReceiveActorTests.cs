@@ -92,6 +92,16 @@ public sealed class ReceiveActorTests : ActorTestBase
     }
 
     [Fact]
+    public async Task BecomeInConstructor_LaterReceivesExtendTheNewBehaviour()
+    {
+        var actor = Sys.ActorOf(Props.Create(() => new BecomeInConstructorActor()));
+        TestActor.Send(actor, "s");
+        TestActor.Send(actor, 1);
+        Assert.Equal("new:s", await TestActor.ExpectMsgAsync<string>());
+        Assert.Equal("int:1", await TestActor.ExpectMsgAsync<string>());
+    }
+
+    [Fact]
     public async Task Stash_UnstashAll_ReplaysInOriginalOrderBeforeLaterMessages()
     {
         var actor = Sys.ActorOf(Props.Create(() => new StashingActor(TestActor.Ref)));
@@ -230,6 +240,16 @@ public sealed class ReceiveActorTests : ActorTestBase
             Sender.Tell("off");
             Become(Off);
         });
+    }
+
+    private sealed class BecomeInConstructorActor : ReceiveActor
+    {
+        public BecomeInConstructorActor()
+        {
+            Receive<string>(s => Sender.Tell("old:" + s));
+            Become(() => Receive<string>(s => Sender.Tell("new:" + s)));
+            Receive<int>(i => Sender.Tell($"int:{i}"));
+        }
     }
 
     private sealed class StashingActor : ReceiveActor, IWithStash

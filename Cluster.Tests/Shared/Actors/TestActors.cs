@@ -45,13 +45,6 @@ internal sealed class LifecycleActor : ReceiveActor
     }
 }
 
-/// <summary>Creates children on request and forwards their failures to its own strategy.</summary>
-internal sealed class ParentActor : ReceiveActor
-{
-    public ParentActor() =>
-        Receive<Props>(props => Sender.Tell(Context.ActorOf(props, "child" + Context.Children.Count), Self));
-}
-
 internal sealed record ChildSpec(Props Props, string Name);
 
 /// <summary>A supervisor that spawns named children on request and answers with their references.</summary>
