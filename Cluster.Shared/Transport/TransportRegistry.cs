@@ -32,6 +32,8 @@ public sealed class TransportRegistry
     public ITransport Open(BrokerSettings settings, ILoggerFactory? logging = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
+        RequirePositive(settings.PollingInterval, "polling-interval");
+        RequirePositive(settings.VisibilityTimeout, "visibility-timeout");
         var url = BrokerUrl.Parse(settings.Url);
         if (!factories.TryGetValue(url.Scheme, out var factory))
         {
@@ -41,5 +43,13 @@ public sealed class TransportRegistry
         }
 
         return factory(url, settings, logging ?? NullLoggerFactory.Instance);
+    }
+
+    private static void RequirePositive(TimeSpan value, string key)
+    {
+        if (value <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(key, value, $"cluster-queue.broker.{key} must be a positive duration, got {value}");
+        }
     }
 }

@@ -51,6 +51,7 @@ internal sealed class SqliteMessageStore : IMessageStore
         try
         {
             connection.Open();
+            SqliteBusyWait.Install(connection);
             SqliteSchema.Create(connection);
         }
         catch (SqliteException e)

@@ -10,7 +10,7 @@ internal static class SqliteSchema
     {
         // WAL lets readers and one writer work at once across processes; NORMAL sync is durable against
         // a process crash, which is the failure this broker promises to survive.
-        Run(connection, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 60000;");
+        Run(connection, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
         using var transaction = connection.BeginTransaction(deferred: false);
         Run(connection,
             """

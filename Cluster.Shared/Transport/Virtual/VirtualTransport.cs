@@ -71,7 +71,7 @@ internal sealed class VirtualTransport : ITransport
         }
 
         var now = NowMs;
-        var visibleAt = options?.NotBefore is { } notBefore ? Math.Max(now, notBefore.ToUnixTimeMilliseconds()) : now;
+        var visibleAt = options?.NotBefore is { } notBefore ? Math.Max(now, CeilingMilliseconds(notBefore)) : now;
         var messages = new NewMessage[targets.Count];
         for (var i = 0; i < targets.Count; i++)
         {
@@ -162,6 +162,13 @@ internal sealed class VirtualTransport : ITransport
         {
             store.Signals.Pulse(message.Queue);
         }
+    }
+
+    /// <summary>Rounds up, so that a delayed message is never visible in the millisecond before its time.</summary>
+    private static long CeilingMilliseconds(DateTimeOffset time)
+    {
+        var milliseconds = time.ToUnixTimeMilliseconds();
+        return DateTimeOffset.FromUnixTimeMilliseconds(milliseconds) < time ? milliseconds + 1 : milliseconds;
     }
 
     private static long? ExpiresAt(long visibleAt, long? messageTtl, TimeSpan? queueTtl)

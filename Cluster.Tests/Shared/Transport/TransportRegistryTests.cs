@@ -40,6 +40,20 @@ public sealed class TransportRegistryTests
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Non_positive_durations_are_refused_naming_the_setting()
+    {
+        var registry = TransportRegistry.CreateDefault();
+
+        var polling = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            registry.Open(new BrokerSettings { Url = "memory://", PollingInterval = TimeSpan.Zero }));
+        var visibility = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            registry.Open(new BrokerSettings { Url = "memory://", VisibilityTimeout = TimeSpan.FromSeconds(-1) }));
+
+        Assert.Contains("cluster-queue.broker.polling-interval", polling.Message, StringComparison.Ordinal);
+        Assert.Contains("cluster-queue.broker.visibility-timeout", visibility.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("sqlite:///", "cluster-queue.db")]
     [InlineData("sqlite:///data/broker.db", "data/broker.db")]

@@ -1,5 +1,4 @@
 using System.Text;
-using System.Threading.Channels;
 using ClusterQueue.Protocol;
 using ClusterQueue.Transport;
 
@@ -78,11 +77,6 @@ internal static class TransportTestKit
         }
     }
 
-    public static bool TryReadNow(this IQueueConsumer consumer, out Delivery? delivery) =>
-        consumer.Deliveries.TryRead(out delivery);
-
     public static Dictionary<string, object?> Map(params (string Key, object? Value)[] pairs) =>
         pairs.ToDictionary(p => p.Key, p => p.Value);
-
-    public static ChannelReader<Delivery> Reader(this IQueueConsumer consumer) => consumer.Deliveries;
 }
