@@ -21,21 +21,14 @@ public static class CallCommand
         var timeout = new Option<double?>("--timeout") { Description = "With --wait: give up after this many seconds (exit 1); default: wait as long as it takes." };
         priority.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<int?>() is { } value and (< 0 or > 9))
+            if (OptionValues.Single(result) is { } text && int.TryParse(text, out var value) && value is < 0 or > 9)
             {
                 result.AddError($"--priority must be between 0 and 9, got {value}");
             }
         });
-        foreach (var seconds in new[] { countdown, expires, timeout })
-        {
-            seconds.Validators.Add(result =>
-            {
-                if (result.GetValueOrDefault<double?>() is { } value && (value < 0 || !double.IsFinite(value)))
-                {
-                    result.AddError($"{result.Option.Name} must be a number of seconds, 0 or more, got {value}");
-                }
-            });
-        }
+        OptionValues.RequireSeconds(countdown);
+        OptionValues.RequireSeconds(expires);
+        OptionValues.RequireSeconds(timeout);
 
         var connection = new ConnectionOptions();
         var command = new Command("call", "Send a task by name and print its id, or with --wait its result (like celery call).")

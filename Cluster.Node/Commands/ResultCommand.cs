@@ -13,13 +13,7 @@ public static class ResultCommand
         var id = new Argument<string>("id") { Description = "The task id that call printed." };
         var timeout = new Option<double?>("--timeout") { Description = "Wait up to this many seconds for the task to be ready; default: read the current state once." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object: task_id, state, result, traceback, date_done." };
-        timeout.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<double?>() is { } value && (value < 0 || !double.IsFinite(value)))
-            {
-                result.AddError($"--timeout must be a number of seconds, 0 or more, got {value}");
-            }
-        });
+        OptionValues.RequireSeconds(timeout);
         var connection = new ConnectionOptions();
         var command = new Command("result", "Print a task's state and its result or exception; exit 0 only for SUCCESS.") { id, timeout, json };
         connection.AddTo(command);
