@@ -11,6 +11,7 @@ public static class NodeCommandLine
     {
         var root = new RootCommand("ClusterQueue worker node: runs Celery-compatible tasks from a broker, and sends, inspects and purges them.")
         {
+            WorkerCommand.Build(),
             CallCommand.Build(),
             ResultCommand.Build(),
             PurgeCommand.Build(),
