@@ -15,6 +15,7 @@ public static class NodeCommandLine
             CallCommand.Build(),
             ResultCommand.Build(),
             PurgeCommand.Build(),
+            DemoCommand.Build(),
             ConfigCommand.Build(),
         };
         return root;
