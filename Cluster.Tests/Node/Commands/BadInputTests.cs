@@ -72,6 +72,41 @@ public class BadInputTests
         Assert.Equal("", run.Output);
     }
 
+    [Theory]
+    [InlineData("--loglevel", "chatty", "--loglevel 'chatty' is not a level; use debug, info, warning, error or critical")]
+    [InlineData("-O", "greedy", "greedy")]
+    [InlineData("--concurrency", "-1", "--concurrency must be 0 or more, got -1")]
+    public async Task Worker_BadFlag_Exits64_NamingIt(string option, string value, string expected)
+    {
+        var run = await CommandTestKit.RunAsync("worker", option, value, "--broker", "memory://");
+
+        Assert.Equal(ExitCodes.Usage, run.ExitCode);
+        Assert.Contains(expected, run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Worker_BadBrokerUrl_Exits78_BeforeStarting()
+    {
+        var run = await CommandTestKit.RunAsync("worker", "--broker", "rabbit:/nowhere");
+
+        Assert.Equal(ExitCodes.ConfigError, run.ExitCode);
+        Assert.StartsWith("config error: cluster-queue.broker.url: broker URL 'rabbit:/nowhere'", run.Error, StringComparison.Ordinal);
+        Assert.Equal("", run.Output);
+    }
+
+    [Fact]
+    public async Task Worker_AppFileThatIsNotAnAssembly_IsAUsageErrorNamingApp()
+    {
+        await using var kit = new CommandTestKit();
+        var fake = Path.Combine(kit.Directory, "Tasks.dll");
+        await File.WriteAllTextAsync(fake, "not a PE file");
+
+        var run = await kit.RunWithBrokerAsync("worker", "-A", fake);
+
+        Assert.Equal(ExitCodes.Usage, run.ExitCode);
+        Assert.Equal($"error: --app: '{fake}' is not a .NET assembly", run.Error.Trim());
+    }
+
     [Fact]
     public async Task PriorityOutOfRange_NamesTheOptionAndTheRange()
     {
