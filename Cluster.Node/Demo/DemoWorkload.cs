@@ -36,14 +36,6 @@ public static class DemoWorkload
         for (var i = 0; i < plain; i++)
         {
             tasks.Add(Plain(i));
-            // The rate-limited burst goes out in one block, halfway through, so it competes with ordinary work.
-            if (i == plain / 2)
-            {
-                for (var j = 0; j < limited; j++)
-                {
-                    tasks.Add(Task(LimitedTask, [j], TaskStates.Success, j));
-                }
-            }
         }
 
         for (var i = 0; i < delayed; i++)
@@ -63,6 +55,8 @@ public static class DemoWorkload
             tasks.Insert(i * tasks.Count / flaky, Task("tasks.flaky", [key, 2], TaskStates.Success, $"{key} succeeded after 2 failures"));
         }
 
+        // The rate-limited burst goes out in one block, halfway through, so it competes with ordinary work.
+        tasks.InsertRange(tasks.Count / 2, Enumerable.Range(0, limited).Select(j => Task(LimitedTask, [j], TaskStates.Success, j)));
         return tasks;
     }
 
