@@ -51,9 +51,10 @@ public static class CallCommand
                 Priority = parseResult.GetValue(priority) is { } p ? (byte)p : null,
             };
             var settings = connection.Load(parseResult);
-            await using var app = settings.OpenApp(new TaskRegistry());
+            var wantsResult = parseResult.GetValue(wait);
+            await using var app = settings.OpenApp(new TaskRegistry(), withResults: wantsResult);
             var sent = await app.SendTaskAsync(parseResult.GetValue(task)!, jsonArgs, jsonKwargs, options, cancellationToken).ConfigureAwait(false);
-            if (!parseResult.GetValue(wait))
+            if (!wantsResult)
             {
                 await output.WriteLineAsync(sent.Id).ConfigureAwait(false);
                 return ExitCodes.Ok;

@@ -3,7 +3,8 @@ using System.CommandLine;
 namespace ClusterQueue.Node.Commands;
 
 /// <summary>The options every command that talks to a broker shares: <c>--broker</c>, <c>--result-backend</c> and <c>--config</c>.</summary>
-public sealed class ConnectionOptions
+/// <param name="withBroker">False for commands that only read results, which then take no <c>--broker</c>.</param>
+public sealed class ConnectionOptions(bool withBroker = true)
 {
     public Option<string?> Broker { get; } = new("--broker", "-b")
     {
@@ -22,7 +23,11 @@ public sealed class ConnectionOptions
 
     public void AddTo(Command command)
     {
-        command.Options.Add(Broker);
+        if (withBroker)
+        {
+            command.Options.Add(Broker);
+        }
+
         command.Options.Add(ResultBackend);
         command.Options.Add(Config);
     }
@@ -31,7 +36,7 @@ public sealed class ConnectionOptions
     public Dictionary<string, string?> Overrides(ParseResult parseResult)
     {
         var overrides = new Dictionary<string, string?>(StringComparer.Ordinal);
-        if (parseResult.GetValue(Broker) is { } broker)
+        if (withBroker && parseResult.GetValue(Broker) is { } broker)
         {
             overrides["cluster-queue.broker.url"] = broker;
         }

@@ -3,6 +3,7 @@ using ClusterQueue.Config;
 using ClusterQueue.Node.Worker;
 using ClusterQueue.Results;
 using ClusterQueue.Transport;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 
@@ -60,12 +61,16 @@ public sealed record NodeSettings(
     /// <summary>The result backend URL as it may be shown: a password in it is masked.</summary>
     public string DisplayResultBackend => ConfigurationPrinter.MaskValue("backend", Result.Backend) ?? "";
 
-    /// <summary>Opens the broker and result backend; a URL that cannot be opened is a <see cref="ConfigException"/> naming its setting.</summary>
-    public ClusterQueueApp OpenApp(TaskRegistry tasks, ILoggerFactory? logging = null)
+    /// <summary>
+    /// Opens the broker and, with <paramref name="withResults"/>, the result backend. A URL that cannot work is a
+    /// <see cref="ConfigException"/> naming its setting; a store that cannot be opened is a <see cref="CommandException"/>
+    /// with <see cref="ExitCodes.Unavailable"/>.
+    /// </summary>
+    public ClusterQueueApp OpenApp(TaskRegistry tasks, ILoggerFactory? logging = null, bool withResults = true)
     {
         try
         {
-            return ClusterQueueApp.Open(Broker, Result, Publish, tasks, logging);
+            return ClusterQueueApp.Open(Broker, withResults ? Result : null, Publish, tasks, logging);
         }
         catch (BrokerUrlException e)
         {
@@ -73,9 +78,37 @@ public sealed record NodeSettings(
         }
         catch (UnsupportedResultBackendException e)
         {
-            throw new ConfigException($"cluster-queue.result.backend: {e.Message}", key: "cluster-queue.result.backend");
+            throw BadResultBackendUrl(e);
+        }
+        catch (SqliteException e)
+        {
+            // The SQLite transport reports its own failures as TransportException, so this one is the result store.
+            throw ResultBackendUnavailable(e);
         }
     }
+
+    /// <summary>Opens the result backend alone, for commands that only read results; failures as in <see cref="OpenApp"/>.</summary>
+    public IResultBackend OpenResults()
+    {
+        try
+        {
+            return ResultBackends.Open(Result);
+        }
+        catch (UnsupportedResultBackendException e)
+        {
+            throw BadResultBackendUrl(e);
+        }
+        catch (SqliteException e)
+        {
+            throw ResultBackendUnavailable(e);
+        }
+    }
+
+    private static ConfigException BadResultBackendUrl(UnsupportedResultBackendException e) =>
+        new($"cluster-queue.result.backend: {e.Message}", key: "cluster-queue.result.backend");
+
+    private CommandException ResultBackendUnavailable(SqliteException e) =>
+        new(ExitCodes.Unavailable, $"result backend {DisplayResultBackend} cannot be opened: {e.Message}");
 
     private static ConfigException BadBrokerUrl(BrokerUrlException e) =>
         new($"cluster-queue.broker.url: {e.Message}", key: "cluster-queue.broker.url");

@@ -35,7 +35,7 @@ public static class PurgeCommand
                 }
             }
 
-            await using var app = settings.OpenApp(new TaskRegistry());
+            await using var app = settings.OpenApp(new TaskRegistry(), withResults: false);
             var counts = await QueuePurger.PurgeAsync(app, targets, cancellationToken).ConfigureAwait(false);
             await QueuePurger.WriteAsync(counts, output).ConfigureAwait(false);
             return ExitCodes.Ok;

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
-using ClusterQueue.Client;
 using ClusterQueue.Results;
 
 namespace ClusterQueue.Node.Commands;
@@ -14,7 +13,7 @@ public static class ResultCommand
         var timeout = new Option<double?>("--timeout") { Description = "Wait up to this many seconds for the task to be ready; default: read the current state once." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object: task_id, state, result, traceback, date_done." };
         OptionValues.RequireSeconds(timeout);
-        var connection = new ConnectionOptions();
+        var connection = new ConnectionOptions(withBroker: false);
         var command = new Command("result", "Print a task's state and its result or exception; exit 0 only for SUCCESS.") { id, timeout, json };
         connection.AddTo(command);
         command.SetGuardedAction(async (parseResult, cancellationToken) =>
@@ -23,8 +22,8 @@ public static class ResultCommand
             var error = parseResult.InvocationConfiguration.Error;
             var taskId = parseResult.GetValue(id)!;
             var settings = connection.Load(parseResult);
-            await using var app = settings.OpenApp(new TaskRegistry());
-            var result = await ReadAsync(app.Results, taskId, CallCommand.Seconds(parseResult.GetValue(timeout)), cancellationToken).ConfigureAwait(false);
+            await using var results = settings.OpenResults();
+            var result = await ReadAsync(results, taskId, CallCommand.Seconds(parseResult.GetValue(timeout)), cancellationToken).ConfigureAwait(false);
             if (parseResult.GetValue(json))
             {
                 await output.WriteLineAsync(ToJson(taskId, result).ToJsonString()).ConfigureAwait(false);

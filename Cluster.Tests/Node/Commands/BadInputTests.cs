@@ -30,13 +30,13 @@ public class BadInputTests
     [InlineData("sqlite://host/db", "a sqlite URL takes no host")]
     public async Task BadBrokerUrl_Exits78_WithTheMessage(string url, string expected)
     {
-        foreach (var command in new[] { "call", "result", "purge" })
+        foreach (var command in new[] { "call", "purge", "worker" })
         {
             var args = command switch
             {
                 "call" => new[] { "call", "tasks.add", "--broker", url },
-                "result" => ["result", "some-id", "--broker", url],
-                _ => ["purge", "--force", "--broker", url],
+                "purge" => ["purge", "--force", "--broker", url],
+                _ => ["worker", "--broker", url],
             };
             var run = await CommandTestKit.RunAsync(args);
 
@@ -50,11 +50,22 @@ public class BadInputTests
     [Fact]
     public async Task BadResultBackendUrl_Exits78_NamingTheSetting()
     {
-        var run = await CommandTestKit.RunAsync("result", "some-id", "--broker", "memory://", "--result-backend", "mongodb://x");
+        var run = await CommandTestKit.RunAsync("result", "some-id", "--result-backend", "mongodb://x");
 
         Assert.Equal(ExitCodes.ConfigError, run.ExitCode);
         Assert.Contains("cluster-queue.result.backend", run.Error, StringComparison.Ordinal);
         Assert.Contains("unknown scheme 'mongodb'", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ResultStoreThatCannotBeOpened_Exits69_NamingTheBackend()
+    {
+        var url = "sqlite:///" + Path.Combine(Path.GetTempPath(), "cq-missing-" + Guid.NewGuid().ToString("N"), "results.db");
+
+        var run = await CommandTestKit.RunAsync("result", "some-id", "--result-backend", url);
+
+        Assert.Equal(ExitCodes.Unavailable, run.ExitCode);
+        Assert.StartsWith($"error: result backend {url} cannot be opened: ", run.Error, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -35,9 +35,11 @@ public sealed class CommandTestKit : IAsyncDisposable
         return new CliRun(exitCode, output.ToString(), error.ToString());
     }
 
-    /// <summary>Runs a command with this kit's broker and result backend appended.</summary>
+    /// <summary>Runs a command with this kit's broker (except for <c>result</c>, which reads results only) and result backend appended.</summary>
     public Task<CliRun> RunWithBrokerAsync(params string[] args) =>
-        RunAsync([.. args, "--broker", BrokerUrl, "--result-backend", ResultBackendUrl]);
+        RunAsync(args[0] == "result"
+            ? [.. args, "--result-backend", ResultBackendUrl]
+            : [.. args, "--broker", BrokerUrl, "--result-backend", ResultBackendUrl]);
 
     public IResultBackend OpenResults()
     {
