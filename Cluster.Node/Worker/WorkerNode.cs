@@ -18,8 +18,9 @@ public sealed class WorkerNode : IAsyncDisposable
     private readonly SemaphoreSlim _stopping = new(1, 1);
     private Task? _shutdown;
 
-    private WorkerNode(WorkerSettings settings, ClusterQueueApp app, ILoggerFactory logging)
+    private WorkerNode(WorkerSettings settings, ClusterQueueApp app, ILoggerFactory logging, Action<TaskLifecycleEvent>? observer)
     {
+        TaskEvent += observer;
         Name = settings.ResolveName(Dns.GetHostName());
         _node = new NodeServices(settings, app, Name, logging, e => TaskEvent?.Invoke(e))
         {
@@ -42,16 +43,25 @@ public sealed class WorkerNode : IAsyncDisposable
 
     /// <summary>Starts the actor tree and returns once every queue has a consumer.</summary>
     /// <exception cref="ArgumentException">A setting cannot work; the message names its key.</exception>
-    public static async Task<WorkerNode> StartAsync(
+    public static Task<WorkerNode> StartAsync(
         WorkerSettings settings,
         ClusterQueueApp app,
         ILoggerFactory? logging = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default) =>
+        StartAsync(settings, app, logging, observer: null, cancellationToken);
+
+    /// <summary>Starts a node with <paramref name="observer"/> subscribed before the first message can arrive.</summary>
+    internal static async Task<WorkerNode> StartAsync(
+        WorkerSettings settings,
+        ClusterQueueApp app,
+        ILoggerFactory? logging,
+        Action<TaskLifecycleEvent>? observer,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(app);
         settings.Validate();
-        var node = new WorkerNode(settings, app, logging ?? NullLoggerFactory.Instance);
+        var node = new WorkerNode(settings, app, logging ?? NullLoggerFactory.Instance, observer);
         try
         {
             await node._node.Ready.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
