@@ -86,6 +86,12 @@ public sealed class WorkerNode : IAsyncDisposable
     /// <summary>Stops now: running tasks are cancelled, late-ack messages go back to the broker unacked.</summary>
     public Task ColdShutdownAsync() => StopAsync(cold: true, CancellationToken.None);
 
+    /// <summary>The tasks active, reserved and scheduled on this node now, as <c>celery inspect</c> lists them.</summary>
+    internal async Task<WorkerTasks> InspectTasksAsync()
+    {
+        return await _node.State.Ask<WorkerTasks>(GetWorkerTasks.Instance, AskTimeout).ConfigureAwait(false);
+    }
+
     public async ValueTask DisposeAsync() => await ColdShutdownAsync().ConfigureAwait(false);
 
     private async Task StopAsync(bool cold, CancellationToken cancellationToken)
@@ -135,7 +141,15 @@ public sealed class WorkerNode : IAsyncDisposable
         }
         finally
         {
-            await _system.Terminate().WaitAsync(AskTimeout).ConfigureAwait(false);
+            try
+            {
+                await _system.Terminate().WaitAsync(AskTimeout).ConfigureAwait(false);
+            }
+            catch (TimeoutException e)
+            {
+                _node.Log.LogError(e, "{Node}: the actor tree did not stop within {Timeout}", Name, AskTimeout);
+            }
+
             foreach (var lease in _node.Leases.Keys)
             {
                 await lease.CloseAsync().ConfigureAwait(false);

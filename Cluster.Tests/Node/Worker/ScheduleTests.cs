@@ -91,4 +91,53 @@ public sealed class ScheduleTests
 
         Assert.True(started.Timestamp >= before + TimeSpan.FromSeconds(1) - ClockSlack);
     }
+
+    [Fact]
+    public async Task A_held_eta_task_raises_the_prefetch_so_it_does_not_block_the_window()
+    {
+        // Prefetch 1: without the raise, the held message would fill the window until its ETA.
+        await using var worker = await StartAsync(TestBroker.Memory, new WorkerSettings { Concurrency = 1, PrefetchMultiplier = 1, EtaHorizon = TimeSpan.FromMinutes(5) });
+        var eta = DateTimeOffset.UtcNow.AddSeconds(3);
+        var held = new TaskMessage { Task = "tasks.add", Id = Uuid.NewId(), Args = [1, 1], Eta = eta };
+
+        await worker.App.Transport.PublishAsync("", "celery", worker.App.Codec.Encode(held));
+        await worker.EventAsync(held.Id, TaskEventKind.Received);
+        var now = await worker.SendAsync("tasks.add", 2, 2);
+        var done = await worker.EventAsync(now.Id, TaskEventKind.Succeeded);
+
+        Assert.True(done.Timestamp < eta, $"the second task finished at {done.Timestamp:O}, not before the held one's ETA {eta:O}");
+        Assert.Equal(TaskStates.Success, (await worker.ResultAsync(held.Id)).Status);
+    }
+
+    [Fact]
+    public async Task The_state_lists_active_reserved_and_scheduled_tasks()
+    {
+        await using var worker = await StartAsync(TestBroker.Memory, new WorkerSettings { Concurrency = 1, EtaHorizon = TimeSpan.FromMinutes(5) });
+        var gate = TestTasks.NewKey("state");
+        var scheduled = new TaskMessage { Task = "tasks.add", Id = Uuid.NewId(), Args = [1, 1], Eta = DateTimeOffset.UtcNow.AddMinutes(1) };
+        try
+        {
+            var active = await worker.SendAsync("test.wait", gate);
+            var reserved = await worker.SendAsync("tasks.add", 5, 5);
+            await worker.App.Transport.PublishAsync("", "celery", worker.App.Codec.Encode(scheduled));
+            await EventuallyAsync(() => worker.Stats.Received == 3 && worker.Stats.Started == 1, "3 received and 1 started");
+
+            var tasks = await worker.Node.InspectTasksAsync();
+
+            Assert.Equal([active.Id], tasks.Active.Select(t => t.Id));
+            Assert.Equal([reserved.Id], tasks.Reserved.Select(t => t.Id));
+            Assert.Equal("(5, 5)", tasks.Reserved[0].ArgsRepr);
+            Assert.Equal([scheduled.Id], tasks.Scheduled.Select(t => t.Id));
+            TestTasks.Open(gate);
+            await worker.ResultAsync(reserved.Id);
+            var after = await worker.Node.InspectTasksAsync();
+            Assert.Empty(after.Active);
+            Assert.Empty(after.Reserved);
+            Assert.Single(after.Scheduled);
+        }
+        finally
+        {
+            TestTasks.Open(gate);
+        }
+    }
 }
