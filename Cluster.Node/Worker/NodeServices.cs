@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using ClusterQueue.Actors;
 using ClusterQueue.Client;
 using ClusterQueue.Results;
 using Microsoft.Extensions.Logging;
@@ -61,6 +62,38 @@ internal sealed class NodeServices
 
     /// <summary>Completes once every queue has a consumer, or faults when the node stops first.</summary>
     public ConsumersReady Ready { get; init; } = null!;
+
+    /// <summary>The <c>state</c> actor; set by the node supervisor before any other child starts.</summary>
+    public IActorRef State { get; set; } = ActorRefs.Nobody;
+
+    /// <summary>A task was accepted from the broker: held for its ETA (<paramref name="scheduled"/>) or reserved.</summary>
+    public void Accepted(TaskRequest request, bool scheduled)
+    {
+        Stats.OnReceived();
+        State.Tell(new TaskPhaseChanged(request, scheduled ? TaskPhase.Scheduled : TaskPhase.Reserved));
+    }
+
+    /// <summary>A held task reached its ETA and waits for a slot.</summary>
+    public void Due(TaskRequest request) => State.Tell(new TaskPhaseChanged(request, TaskPhase.Reserved));
+
+    /// <summary>A task left without running: expired, requeued at shutdown, or dropped with a lost consumer.</summary>
+    public void Unreserved(TaskRequest request)
+    {
+        Stats.OnUnreserved();
+        State.Tell(new TaskPhaseChanged(request, TaskPhase.Gone));
+    }
+
+    public void Started(TaskRequest request)
+    {
+        Stats.OnStarted();
+        State.Tell(new TaskPhaseChanged(request, TaskPhase.Active));
+    }
+
+    public void Finished(TaskRequest request)
+    {
+        Stats.OnFinished();
+        State.Tell(new TaskPhaseChanged(request, TaskPhase.Gone));
+    }
 
     /// <summary>Celery's prefetch: concurrency × multiplier unacked messages; 0 (multiplier 0) means no limit.</summary>
     public int BasePrefetch => Concurrency * Settings.PrefetchMultiplier;

@@ -4,8 +4,8 @@ using ClusterQueue.Actors;
 namespace ClusterQueue.Node.Worker;
 
 /// <summary>
-/// The root of a worker node's actor tree: <c>timers</c>, <c>pool</c> (the executors) and one backoff-supervised
-/// consumer per queue. Remote control and events will join as siblings.
+/// The root of a worker node's actor tree: <c>state</c>, <c>timers</c>, <c>pool</c> (the executors) and one
+/// backoff-supervised consumer per queue. Remote control and events will join as siblings.
 /// </summary>
 internal sealed class NodeSupervisor : ReceiveActor
 {
@@ -24,6 +24,7 @@ internal sealed class NodeSupervisor : ReceiveActor
 
     protected override void PreStart()
     {
+        _node.State = Context.ActorOf(Props.Create(() => new WorkerState()), "state");
         _timers = Context.ActorOf(Props.Create(() => new TaskTimers(_node)), "timers");
         _pool = Context.ActorOf(Props.Create(() => new TaskPool(_node, _timers)), "pool");
         for (var i = 0; i < _node.Settings.Queues.Count; i++)

@@ -72,6 +72,11 @@ internal sealed class QueueConsumer : ReceiveActor
         var prefetch = _node.Fair ? Math.Max(1, _room) : _node.BasePrefetch;
         var consumer = await _node.App.Transport.ConsumeAsync(_queue, new ConsumeOptions(prefetch), token).ConfigureAwait(false);
         var lease = new QueueLease(consumer, _node.Fair ? 0 : _node.BasePrefetch, Log);
+        foreach (var closed in _node.Leases.Keys.Where(l => l.IsClosed && l.CloseAsync().IsCompleted))
+        {
+            _node.Leases.TryRemove(closed, out _);
+        }
+
         _node.Leases.TryAdd(lease, 0);
         _lease = lease;
         if (_node.Fair)
@@ -143,17 +148,18 @@ internal sealed class QueueConsumer : ReceiveActor
         }
 
         var request = new TaskRequest(message, definition, delivery, lease, _node.AcksLate(definition));
-        _node.Stats.OnReceived();
+        var scheduled = message.Eta is { } eta && eta > now;
+        _node.Accepted(request, scheduled);
         _node.Raise(TaskEventKind.Received, message.Id, message.Task);
         if (_node.Fair)
         {
             _room--;
         }
 
-        if (message.Eta is { } eta && eta > now)
+        if (scheduled)
         {
             await lease.HoldEtaAsync().ConfigureAwait(false);
-            _timers.Tell(new Hold(request, eta, EtaHeld: true, _pool), Self);
+            _timers.Tell(new Hold(request, message.Eta!.Value, EtaHeld: true, _pool), Self);
             return;
         }
 

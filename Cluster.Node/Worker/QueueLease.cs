@@ -12,6 +12,8 @@ internal sealed class QueueLease(IQueueConsumer consumer, int basePrefetch, ILog
     private int _held;
     private int _etaHeld;
     private int _closed;
+    private readonly Lock _gate = new();
+    private Task? _closing;
 
     public IQueueConsumer Consumer { get; } = consumer;
 
@@ -39,14 +41,23 @@ internal sealed class QueueLease(IQueueConsumer consumer, int basePrefetch, ILog
 
     public Task SetPrefetchAsync(int prefetch) => Guard(() => Consumer.SetPrefetchAsync(prefetch));
 
-    /// <summary>Gives the broker back everything still held, as a closed AMQP channel does.</summary>
-    public async Task CloseAsync()
+    /// <summary>Gives the broker back everything still held, as a closed AMQP channel does; every call awaits the same close.</summary>
+    public Task CloseAsync()
     {
-        if (Interlocked.Exchange(ref _closed, 1) != 0)
+        lock (_gate)
         {
-            return;
-        }
+            if (_closing is null)
+            {
+                Volatile.Write(ref _closed, 1);
+                _closing = CloseConsumerAsync();
+            }
 
+            return _closing;
+        }
+    }
+
+    private async Task CloseConsumerAsync()
+    {
         try
         {
             await Consumer.DisposeAsync().ConfigureAwait(false);

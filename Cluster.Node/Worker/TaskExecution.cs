@@ -19,7 +19,7 @@ internal sealed class TaskExecution(NodeServices node)
         {
             // Not started, so not ours to finish: the broker hands it out again.
             await request.RequeueAsync().ConfigureAwait(false);
-            node.Stats.OnUnreserved();
+            node.Unreserved(request);
             return false;
         }
 
@@ -34,7 +34,7 @@ internal sealed class TaskExecution(NodeServices node)
         if (!request.AcksLate && !await request.AckAsync().ConfigureAwait(false))
         {
             // The consumer that delivered it is gone and the broker has it again; running it here too would run it twice.
-            node.Stats.OnUnreserved();
+            node.Unreserved(request);
             return false;
         }
 
@@ -45,7 +45,7 @@ internal sealed class TaskExecution(NodeServices node)
         }
         finally
         {
-            node.Stats.OnFinished();
+            node.Finished(request);
             node.Running.Remove(running);
             running.Dispose();
         }
@@ -62,7 +62,7 @@ internal sealed class TaskExecution(NodeServices node)
         activity?.SetTag("celery.hostname", node.Name);
         using var scope = node.Log.BeginScope(new Dictionary<string, object> { ["NodeName"] = node.Name, ["TaskId"] = message.Id, ["TaskName"] = message.Task });
 
-        node.Stats.OnStarted();
+        node.Started(request);
         node.Raise(TaskEventKind.Started, message.Id, message.Task);
         if (options.TrackStarted && !ignoreResult)
         {
@@ -253,7 +253,7 @@ internal sealed class TaskExecution(NodeServices node)
     private async Task RevokeExpiredAsync(TaskRequest request, bool ignoreResult)
     {
         node.Log.LogInformation("Discarding expired task {Task}[{TaskId}]", request.Name, request.Id);
-        node.Stats.OnUnreserved();
+        node.Unreserved(request);
         if (!ignoreResult)
         {
             await node.StoreResultAsync(TaskResult.Revoked(request.Id, "expired")).ConfigureAwait(false);

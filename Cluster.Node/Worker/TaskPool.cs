@@ -62,7 +62,7 @@ internal sealed class TaskPool : ReceiveActor
         if (_draining)
         {
             _ = request.RequeueAsync();
-            _node.Stats.OnUnreserved();
+            _node.Unreserved(request);
             return;
         }
 
@@ -89,7 +89,7 @@ internal sealed class TaskPool : ReceiveActor
             if (request.Lease.IsClosed || request.IsSettled)
             {
                 // Its consumer was lost and the broker has the message again.
-                _node.Stats.OnUnreserved();
+                _node.Unreserved(request);
                 continue;
             }
 
@@ -164,7 +164,7 @@ internal sealed class TaskPool : ReceiveActor
         while (_reserved.TryDequeue(out var request))
         {
             requeued.Add(request.RequeueAsync());
-            _node.Stats.OnUnreserved();
+            _node.Unreserved(request);
         }
 
         await Task.WhenAll(requeued).ConfigureAwait(false);

@@ -32,6 +32,7 @@ internal sealed class TaskTimers : ReceiveActor
             if (entry.Hold.EtaHeld)
             {
                 _ = entry.Hold.Request.Lease.ReleaseEtaAsync();
+                node.Due(entry.Hold.Request);
             }
 
             entry.Hold.Target.Tell(new Reserve(entry.Hold.Request), Self);
@@ -60,7 +61,7 @@ internal sealed class TaskTimers : ReceiveActor
         }
 
         await hold.Request.RequeueAsync().ConfigureAwait(false);
-        node.Stats.OnUnreserved();
+        node.Unreserved(hold.Request);
     }
 
     private sealed record Due(TaskRequest Request);

@@ -18,8 +18,9 @@ public sealed class WorkerNode : IAsyncDisposable
     private readonly SemaphoreSlim _stopping = new(1, 1);
     private Task? _shutdown;
 
-    private WorkerNode(WorkerSettings settings, ClusterQueueApp app, ILoggerFactory logging)
+    private WorkerNode(WorkerSettings settings, ClusterQueueApp app, ILoggerFactory logging, Action<TaskLifecycleEvent>? observer)
     {
+        TaskEvent += observer;
         Name = settings.ResolveName(Dns.GetHostName());
         _node = new NodeServices(settings, app, Name, logging, e => TaskEvent?.Invoke(e))
         {
@@ -42,16 +43,25 @@ public sealed class WorkerNode : IAsyncDisposable
 
     /// <summary>Starts the actor tree and returns once every queue has a consumer.</summary>
     /// <exception cref="ArgumentException">A setting cannot work; the message names its key.</exception>
-    public static async Task<WorkerNode> StartAsync(
+    public static Task<WorkerNode> StartAsync(
         WorkerSettings settings,
         ClusterQueueApp app,
         ILoggerFactory? logging = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default) =>
+        StartAsync(settings, app, logging, observer: null, cancellationToken);
+
+    /// <summary>Starts a node with <paramref name="observer"/> subscribed before the first message can arrive.</summary>
+    internal static async Task<WorkerNode> StartAsync(
+        WorkerSettings settings,
+        ClusterQueueApp app,
+        ILoggerFactory? logging,
+        Action<TaskLifecycleEvent>? observer,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(app);
         settings.Validate();
-        var node = new WorkerNode(settings, app, logging ?? NullLoggerFactory.Instance);
+        var node = new WorkerNode(settings, app, logging ?? NullLoggerFactory.Instance, observer);
         try
         {
             await node._node.Ready.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -75,6 +85,12 @@ public sealed class WorkerNode : IAsyncDisposable
 
     /// <summary>Stops now: running tasks are cancelled, late-ack messages go back to the broker unacked.</summary>
     public Task ColdShutdownAsync() => StopAsync(cold: true, CancellationToken.None);
+
+    /// <summary>The tasks active, reserved and scheduled on this node now, as <c>celery inspect</c> lists them.</summary>
+    internal async Task<WorkerTasks> InspectTasksAsync()
+    {
+        return await _node.State.Ask<WorkerTasks>(GetWorkerTasks.Instance, AskTimeout).ConfigureAwait(false);
+    }
 
     public async ValueTask DisposeAsync() => await ColdShutdownAsync().ConfigureAwait(false);
 
@@ -125,7 +141,15 @@ public sealed class WorkerNode : IAsyncDisposable
         }
         finally
         {
-            await _system.Terminate().WaitAsync(AskTimeout).ConfigureAwait(false);
+            try
+            {
+                await _system.Terminate().WaitAsync(AskTimeout).ConfigureAwait(false);
+            }
+            catch (TimeoutException e)
+            {
+                _node.Log.LogError(e, "{Node}: the actor tree did not stop within {Timeout}", Name, AskTimeout);
+            }
+
             foreach (var lease in _node.Leases.Keys)
             {
                 await lease.CloseAsync().ConfigureAwait(false);
