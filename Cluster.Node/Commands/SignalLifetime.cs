@@ -1,4 +1,6 @@
 using System.Runtime.InteropServices;
+using ClusterQueue.Node.Hosting;
+using ClusterQueue.Node.Worker;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -8,7 +10,7 @@ namespace ClusterQueue.Node.Commands;
 /// The worker's host lifetime, in Celery's manner: the first SIGTERM or SIGINT is a warm shutdown, the next one is
 /// cold. It replaces the console lifetime, which would treat every signal as the same stop request.
 /// </summary>
-public sealed class SignalLifetime(IHostApplicationLifetime lifetime, WorkerService worker, ILogger<SignalLifetime> log)
+public sealed class SignalLifetime(IHostApplicationLifetime lifetime, WorkerHostedService worker, ILogger<SignalLifetime> log)
     : IHostLifetime, IDisposable
 {
     private readonly List<PosixSignalRegistration> _registrations = [];
@@ -45,7 +47,19 @@ public sealed class SignalLifetime(IHostApplicationLifetime lifetime, WorkerServ
             return;
         }
 
+        WorkerNode node;
+        try
+        {
+            node = worker.Node;
+        }
+        catch (InvalidOperationException)
+        {
+            // Nothing runs yet; the stop already requested ends the host as soon as the node is up.
+            log.LogWarning("{Signal}: the node is still starting; it stops once started", context.Signal);
+            return;
+        }
+
         log.LogWarning("{Signal}: cold shutdown: cancelling running tasks", context.Signal);
-        _ = worker.ColdShutdownAsync();
+        _ = node.ColdShutdownAsync();
     }
 }

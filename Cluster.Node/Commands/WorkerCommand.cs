@@ -1,5 +1,5 @@
 using System.CommandLine;
-using ClusterQueue.Config;
+using ClusterQueue.Node.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -42,13 +42,14 @@ public static class WorkerCommand
                 await QueuePurger.WriteAsync(counts, output).ConfigureAwait(false);
             }
 
-            builder.Services.AddSingleton(sp => new WorkerService(
-                settings.Worker,
-                clusterApp,
-                sp.GetRequiredService<ILoggerFactory>(),
+            builder.Services.AddSingleton(clusterApp);
+            builder.Services.AddClusterQueueWorker(worker => worker.WithSettings(settings.Worker));
+
+            builder.Services.AddHostedService(sp => new WorkerConsoleReporter(
+                sp.GetRequiredService<WorkerHostedService>(),
                 sp.GetRequiredService<IHostApplicationLifetime>(),
+                sp.GetRequiredService<ILoggerFactory>(),
                 output));
-            builder.Services.AddHostedService(sp => sp.GetRequiredService<WorkerService>());
             builder.Services.AddSingleton<SignalLifetime>();
             builder.Services.AddSingleton<IHostLifetime>(sp => sp.GetRequiredService<SignalLifetime>());
 
@@ -56,14 +57,7 @@ public static class WorkerCommand
             await output.WriteLineAsync(WorkerBanner.Render(nodeName, settings, tasks, appPath ?? "DemoTasks (no --app given)")).ConfigureAwait(false);
             using var host = builder.Build();
             var signals = host.Services.GetRequiredService<SignalLifetime>();
-            try
-            {
-                await host.RunAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (ArgumentException e) when (e.ParamName?.StartsWith(ClusterQueueConfiguration.RootPath, StringComparison.Ordinal) == true)
-            {
-                throw new ConfigException(e.Message, key: e.ParamName);
-            }
+            await host.RunAsync(cancellationToken).ConfigureAwait(false);
 
             return signals.WentCold ? ExitCodes.Failure : ExitCodes.Ok;
         });

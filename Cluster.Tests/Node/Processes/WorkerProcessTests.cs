@@ -76,6 +76,52 @@ public class WorkerProcessTests
     }
 
     [Fact]
+    public async Task SecondSigterm_IsAColdShutdown_ThatExits1_AndReturnsTheLateAckTaskToTheQueue()
+    {
+        await using var dir = new ProcessTestDirectory();
+        await using var worker = NodeProcess.Start(dir.Path, ["worker", "-c", "1", "--acks-late", "-l", "debug", .. dir.Connection]);
+        await worker.WaitForLineAsync(l => l.EndsWith(" ready.", StringComparison.Ordinal), "the worker to be ready", Generous);
+        var sent = await dir.Client.SendTaskAsync("tasks.sleep", [600]);
+        await worker.WaitForLineAsync(l => l.Contains($"[{sent.Id}] started", StringComparison.Ordinal), "the task to start", Generous);
+
+        await worker.SignalAsync("TERM");
+        await worker.WaitForLineAsync(l => l.Contains("warm shutdown", StringComparison.Ordinal), "the warm shutdown to begin", Generous);
+        await worker.SignalAsync("TERM");
+
+        Assert.Equal(ExitCodes.Failure, await worker.WaitForExitAsync(Generous));
+        Assert.Contains(worker.Lines, l => l.Contains("cold shutdown", StringComparison.Ordinal));
+        Assert.NotEqual(TaskStates.Success, await sent.GetStateAsync());
+        var purge = await Commands.CommandTestKit.RunAsync("purge", "--force", "--broker", dir.BrokerUrl);
+        Assert.Contains("celery: 1", purge.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WorkerPurge_RemovesWaitingTasksBeforeStarting_AndPrintsTheCount()
+    {
+        await using var dir = new ProcessTestDirectory();
+        var ids = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            ids.Add((await dir.Client.SendTaskAsync("tasks.add", [i, i])).Id);
+        }
+
+        await using var worker = NodeProcess.Start(dir.Path, ["worker", "--purge", .. dir.Connection]);
+        await worker.WaitForLineAsync(l => l.EndsWith(" ready.", StringComparison.Ordinal), "the worker to be ready", Generous);
+        var after = await dir.Client.SendTaskAsync("tasks.add", [20, 22]);
+
+        Assert.Equal(42, (await after.GetAsync(Generous))!.GetValue<long>());
+        Assert.Contains("celery: 3", worker.Lines);
+        Assert.Contains("Purged 3 messages from 1 known task queue.", worker.Lines);
+        foreach (var id in ids)
+        {
+            Assert.Null(await dir.Client.Results.GetAsync(id));
+        }
+
+        await worker.SignalAsync("TERM");
+        Assert.Equal(ExitCodes.Ok, await worker.WaitForExitAsync(Generous));
+    }
+
+    [Fact]
     public async Task Demo_AsAProcess_Exits0_WithEveryTaskAccountedFor()
     {
         await using var dir = new ProcessTestDirectory();

@@ -1,37 +1,33 @@
-using ClusterQueue.Client;
+using ClusterQueue.Node.Hosting;
 using ClusterQueue.Node.Worker;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace ClusterQueue.Node.Commands;
 
-/// <summary>Runs one <see cref="WorkerNode"/> for the lifetime of the host: started with the host, warm-stopped with it.</summary>
-public sealed class WorkerService(
-    WorkerSettings settings,
-    ClusterQueueApp app,
-    ILoggerFactory logging,
+/// <summary>
+/// What the worker command shows once its node runs: the <c>ready.</c> line, Celery's per-task log lines, and the
+/// host stopping when the node stops on its own. Registered after the worker, so it starts once the node is up.
+/// </summary>
+public sealed class WorkerConsoleReporter(
+    WorkerHostedService worker,
     IHostApplicationLifetime lifetime,
+    ILoggerFactory logging,
     TextWriter output) : IHostedService
 {
     private readonly ILogger _log = logging.CreateLogger("ClusterQueue.Node.Tasks");
-    private WorkerNode? _node;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        _node = await WorkerNode.StartAsync(settings, app, logging, cancellationToken).ConfigureAwait(false);
-        _node.TaskEvent += LogTaskEvent;
+        var node = worker.Node;
+        node.TaskEvent += LogTaskEvent;
         // Celery prints this line when the worker consumes; scripts and tests wait for it.
-        await output.WriteLineAsync($"{_node.Name} ready.").ConfigureAwait(false);
+        await output.WriteLineAsync($"{node.Name} ready.").ConfigureAwait(false);
         await output.FlushAsync(cancellationToken).ConfigureAwait(false);
-        _ = _node.Completion.ContinueWith(_ => lifetime.StopApplication(), TaskScheduler.Default);
+        _ = node.Completion.ContinueWith(_ => lifetime.StopApplication(), TaskScheduler.Default);
     }
 
-    /// <summary>A warm shutdown; when the host's own shutdown timeout fires first, the node turns cold.</summary>
-    public Task StopAsync(CancellationToken cancellationToken) =>
-        _node?.WarmShutdownAsync(cancellationToken) ?? Task.CompletedTask;
-
-    /// <summary>Cuts a warm shutdown short: running tasks are cancelled, late-ack messages return to the broker.</summary>
-    public Task ColdShutdownAsync() => _node?.ColdShutdownAsync() ?? Task.CompletedTask;
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     // Celery's worker log lines; a failure is already logged as a warning by the node with its exception.
     private void LogTaskEvent(TaskLifecycleEvent e)
