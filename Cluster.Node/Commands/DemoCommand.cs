@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using ClusterQueue.Node.Demo;
 using Microsoft.Extensions.Logging;
 using Spectre.Console;
@@ -47,15 +48,30 @@ public static class DemoCommand
                 .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace)
                 .SetMinimumLevel(LogLevel.Error));
 
+            // Ctrl-C or SIGTERM stops the demo cleanly, so that its temporary folder is still deleted.
+            using var interrupted = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Interrupt);
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrupt);
+            void Interrupt(PosixSignalContext context)
+            {
+                context.Cancel = true;
+                interrupted.Cancel();
+            }
+
             var keep = parseResult.GetValue(workdir);
             var directory = keep ?? Path.Combine(Path.GetTempPath(), "cluster-queue-demo-" + Guid.NewGuid().ToString("N")[..12]);
             Directory.CreateDirectory(directory);
             try
             {
                 var count = parseResult.GetValue(tasks);
-                var outcome = await new DemoRunner(console, live, logging).RunAsync(count, directory, cancellationToken).ConfigureAwait(false);
+                var outcome = await new DemoRunner(console, live, logging).RunAsync(count, directory, interrupted.Token).ConfigureAwait(false);
                 DemoReport.Write(console, outcome, count);
                 return outcome.Lost == 0 && outcome.WrongResults == 0 ? ExitCodes.Ok : ExitCodes.Failure;
+            }
+            catch (OperationCanceledException) when (interrupted.IsCancellationRequested)
+            {
+                await error.WriteLineAsync("demo interrupted").ConfigureAwait(false);
+                return ExitCodes.Failure;
             }
             finally
             {
