@@ -27,7 +27,8 @@ public class WorkerProcessTests
 
         await using var first = NodeProcess.Start(dir.Path, ["worker", "-n", "first@%h", .. common]);
         await first.WaitForLineAsync(l => l.StartsWith("first@", StringComparison.Ordinal) && l.EndsWith(" ready.", StringComparison.Ordinal), "the first worker to be ready", Generous);
-        var sent = await dir.Client.SendTaskAsync("tasks.sleep", [3]);
+        // Long enough that the first worker cannot finish it between the started line and the kill, even on a loaded machine.
+        var sent = await dir.Client.SendTaskAsync("tasks.sleep", [10]);
         await first.WaitForLineAsync(l => l.Contains($"tasks.sleep[{sent.Id}] started", StringComparison.Ordinal), "the first worker to start the task", Generous);
 
         first.KillHard();
@@ -37,7 +38,7 @@ public class WorkerProcessTests
         await using var second = NodeProcess.Start(dir.Path, ["worker", "-n", "second@%h", .. common]);
         await second.WaitForLineAsync(l => l.Contains($"tasks.sleep[{sent.Id}] succeeded", StringComparison.Ordinal), "the second worker to run the task", Generous);
 
-        Assert.Equal(3.0, (await sent.GetAsync(Generous))!.GetValue<double>());
+        Assert.Equal(10.0, (await sent.GetAsync(Generous))!.GetValue<double>());
         Assert.DoesNotContain(first.Lines, l => l.Contains($"[{sent.Id}] succeeded", StringComparison.Ordinal));
         await second.SignalAsync("TERM");
         Assert.Equal(ExitCodes.Ok, await second.WaitForExitAsync(Generous));
