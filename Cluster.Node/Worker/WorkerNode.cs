@@ -16,6 +16,7 @@ public sealed class WorkerNode : IAsyncDisposable
     private readonly IActorRef _supervisor;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SemaphoreSlim _stopping = new(1, 1);
+    private readonly TaskCompletionSource _coldRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task? _shutdown;
 
     private WorkerNode(WorkerSettings settings, ClusterQueueApp app, ILoggerFactory logging, Action<TaskLifecycleEvent>? observer)
@@ -166,7 +167,8 @@ public sealed class WorkerNode : IAsyncDisposable
         timeout.CancelAfter(_node.Settings.ShutdownTimeout);
         try
         {
-            await idle.WaitAsync(timeout.Token).ConfigureAwait(false);
+            // A cold stop asked for meanwhile ends the wait at once, even for tasks that ignore their token.
+            await Task.WhenAny(idle, _coldRequested.Task).WaitAsync(timeout.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -178,6 +180,7 @@ public sealed class WorkerNode : IAsyncDisposable
     private async Task StopRunningAsync()
     {
         _node.ColdStopping = true;
+        _coldRequested.TrySetResult();
         foreach (var running in _node.Running.Snapshot())
         {
             await running.StopColdAsync().ConfigureAwait(false);
