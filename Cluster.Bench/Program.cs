@@ -1,9 +1,22 @@
 using BenchmarkDotNet.Running;
+using ClusterQueue.Bench.Worker;
 
 namespace ClusterQueue.Bench;
 
-/// <summary>Runs the benchmarks chosen on the command line (BenchmarkDotNet's switcher: --filter, --list).</summary>
+/// <summary>
+/// Runs the benchmarks chosen on the command line: <c>worker-drain</c> runs the one-shot worker drain, anything else
+/// goes to BenchmarkDotNet's switcher (--filter, --list).
+/// </summary>
 public static class Program
 {
-    public static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    public static async Task<int> Main(string[] args)
+    {
+        if (args is ["worker-drain", .. var rest])
+        {
+            return await WorkerDrainBenchmark.RunAsync(rest).ConfigureAwait(false);
+        }
+
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        return 0;
+    }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ClusterQueue.Protocol;
@@ -147,6 +148,10 @@ public sealed class ClusterQueueApp : IAsyncDisposable
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(message);
+        using var activity = ClusterQueueTelemetry.Source.StartActivity($"publish {message.Task}", ActivityKind.Producer);
+        activity?.SetTag("celery.task_name", message.Task);
+        activity?.SetTag("celery.task_id", message.Id);
+        message = message with { ExtraHeaders = ClusterQueueTelemetry.WithTraceContext(message.ExtraHeaders, activity ?? Activity.Current) };
         var envelope = Codec.Encode(message);
         string targetExchange, targetKey;
         if (!string.IsNullOrEmpty(exchange))

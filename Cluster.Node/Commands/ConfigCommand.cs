@@ -1,7 +1,7 @@
 using System.CommandLine;
 using ClusterQueue.Config;
 
-namespace ClusterQueue.Node;
+namespace ClusterQueue.Node.Commands;
 
 /// <summary><c>Cluster.Node config</c>: prints the effective <c>cluster-queue</c> settings after every layer is applied.</summary>
 public static class ConfigCommand

@@ -1,0 +1,41 @@
+using System.Text;
+using ClusterQueue.Client;
+
+namespace ClusterQueue.Node.Commands;
+
+/// <summary>The start-up banner of a worker, laid out as Celery's: node, transport, results, concurrency, queues and tasks.</summary>
+public static class WorkerBanner
+{
+    public static string Render(string nodeName, NodeSettings settings, TaskRegistry tasks, string app)
+    {
+        var worker = settings.Worker;
+        var events = worker.SendTaskEvents ? "ON" : "OFF (enable -E to monitor tasks in this worker)";
+        var text = new StringBuilder();
+        text.AppendLine($" -------------- {nodeName} (ClusterQueue {typeof(WorkerBanner).Assembly.GetName().Version?.ToString(3)})");
+        text.AppendLine("--- ***** -----");
+        text.AppendLine($"-- ******* ---- {Environment.OSVersion} {DateTimeOffset.Now:yyyy-MM-dd HH:mm:ss}");
+        text.AppendLine("- *** --- * ---");
+        text.AppendLine("- ** ---------- [config]");
+        text.AppendLine($"- ** ---------- .> app:         {app}");
+        text.AppendLine($"- ** ---------- .> transport:   {settings.DisplayBroker}");
+        text.AppendLine($"- ** ---------- .> results:     {settings.DisplayResultBackend}");
+        text.AppendLine($"- *** --- * --- .> concurrency: {worker.EffectiveConcurrency} ({worker.Pool}), prefetch multiplier {worker.PrefetchMultiplier}, -O {worker.Optimization}{(worker.AcksLate ? ", acks late" : "")}");
+        text.AppendLine($"-- ******* ---- .> task events: {events}");
+        text.AppendLine("--- ***** -----");
+        text.AppendLine(" -------------- [queues]");
+        foreach (var queue in worker.Queues)
+        {
+            text.AppendLine($"                .> {queue,-16} exchange={queue}(direct) key={queue}");
+        }
+
+        text.AppendLine();
+        text.AppendLine("[tasks]");
+        foreach (var task in tasks.Tasks.OrderBy(t => t.Name, StringComparer.Ordinal))
+        {
+            var limit = task.Options.RateLimit is { } rate ? $" [rate_limit={rate}]" : "";
+            text.AppendLine($"  . {task.Name}{limit}");
+        }
+
+        return text.ToString();
+    }
+}

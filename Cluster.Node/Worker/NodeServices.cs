@@ -1,0 +1,143 @@
+using System.Diagnostics.Metrics;
+using ClusterQueue.Actors;
+using ClusterQueue.Client;
+using ClusterQueue.Results;
+using Microsoft.Extensions.Logging;
+
+namespace ClusterQueue.Node.Worker;
+
+/// <summary>What every actor of one node shares: settings, the app, counters, the event hook, the running-task table.</summary>
+internal sealed class NodeServices
+{
+    private static readonly Counter<long> TaskOutcomes = ClusterQueueTelemetry.Meter.CreateCounter<long>(
+        "cluster_queue.worker.tasks", unit: "{task}", description: "Tasks finished on a worker node, by outcome");
+
+    private static readonly Histogram<double> TaskRuntime = ClusterQueueTelemetry.Meter.CreateHistogram<double>(
+        "cluster_queue.worker.task.runtime", unit: "s", description: "How long tasks ran");
+
+    private readonly Action<TaskLifecycleEvent> _raise;
+
+    public NodeServices(WorkerSettings settings, ClusterQueueApp app, string name, ILoggerFactory logging, Action<TaskLifecycleEvent> raise)
+    {
+        Settings = settings;
+        App = app;
+        Name = name;
+        Logging = logging;
+        _raise = raise;
+        Concurrency = settings.EffectiveConcurrency;
+        Fair = settings.Optimization == "fair";
+        Log = logging.CreateLogger("ClusterQueue.Node.Worker");
+    }
+
+    public WorkerSettings Settings { get; }
+
+    public ClusterQueueApp App { get; }
+
+    public string Name { get; }
+
+    public ILoggerFactory Logging { get; }
+
+    public ILogger Log { get; }
+
+    public int Concurrency { get; }
+
+    public bool Fair { get; }
+
+    public WorkerStats Stats { get; } = new();
+
+    public RunningTasks Running { get; } = new();
+
+    public RateLimiter RateLimits { get; } = new(TimeProvider.System);
+
+    public TimeProvider Time { get; } = TimeProvider.System;
+
+    /// <summary>Cancelled when the node stops taking messages (any shutdown); consumers stop reading and do not reconnect.</summary>
+    public CancellationTokenSource StopConsuming { get; } = new();
+
+    /// <summary>Set by a cold shutdown: nothing more starts, and what has not started goes back to the broker.</summary>
+    public bool ColdStopping { get; set; }
+
+    /// <summary>Every broker consumer opened, so the node can close them all when it stops.</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<QueueLease, byte> Leases { get; } = new();
+
+    /// <summary>Completes once every queue has a consumer, or faults when the node stops first.</summary>
+    public ConsumersReady Ready { get; init; } = null!;
+
+    /// <summary>The <c>state</c> actor; set by the node supervisor before any other child starts.</summary>
+    public IActorRef State { get; set; } = ActorRefs.Nobody;
+
+    /// <summary>A task was accepted from the broker: held for its ETA (<paramref name="scheduled"/>) or reserved.</summary>
+    public void Accepted(TaskRequest request, bool scheduled)
+    {
+        Stats.OnReceived();
+        State.Tell(new TaskPhaseChanged(request, scheduled ? TaskPhase.Scheduled : TaskPhase.Reserved));
+    }
+
+    /// <summary>A held task reached its ETA and waits for a slot.</summary>
+    public void Due(TaskRequest request) => State.Tell(new TaskPhaseChanged(request, TaskPhase.Reserved));
+
+    /// <summary>A task left without running: expired, requeued at shutdown, or dropped with a lost consumer.</summary>
+    public void Unreserved(TaskRequest request)
+    {
+        Stats.OnUnreserved();
+        State.Tell(new TaskPhaseChanged(request, TaskPhase.Gone));
+    }
+
+    public void Started(TaskRequest request)
+    {
+        Stats.OnStarted();
+        State.Tell(new TaskPhaseChanged(request, TaskPhase.Active));
+    }
+
+    public void Finished(TaskRequest request)
+    {
+        Stats.OnFinished();
+        State.Tell(new TaskPhaseChanged(request, TaskPhase.Gone));
+    }
+
+    /// <summary>Celery's prefetch: concurrency × multiplier unacked messages; 0 (multiplier 0) means no limit.</summary>
+    public int BasePrefetch => Concurrency * Settings.PrefetchMultiplier;
+
+    public bool AcksLate(TaskDefinition task) => task.Options.AcksLate ?? Settings.AcksLate;
+
+    public void Raise(TaskEventKind kind, string taskId, string taskName, TimeSpan? runtime = null, ExceptionInfo? exception = null, string? reason = null)
+    {
+        if (kind is TaskEventKind.Succeeded or TaskEventKind.Failed or TaskEventKind.Retried or TaskEventKind.Revoked or TaskEventKind.Rejected)
+        {
+            TaskOutcomes.Add(1, new KeyValuePair<string, object?>("outcome", kind.ToString().ToLowerInvariant()), new KeyValuePair<string, object?>("task", taskName));
+        }
+
+        if (runtime is { } elapsed)
+        {
+            TaskRuntime.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("task", taskName));
+        }
+
+        try
+        {
+            _raise(new TaskLifecycleEvent(kind, taskId, taskName, TaskLifecycleEvent.StateOf(kind), Name, Time.GetUtcNow(), runtime, exception, reason));
+        }
+        catch (Exception e)
+        {
+            // A subscriber's bug must not turn into a lost ack or a stuck executor.
+            Log.LogError(e, "A TaskEvent handler threw for {Kind} {TaskId}", kind, taskId);
+        }
+    }
+
+    /// <summary>Stores a result unless there is no backend; a backend failure is logged, never thrown into the executor.</summary>
+    public async Task StoreResultAsync(TaskResult result)
+    {
+        if (!App.HasResultBackend)
+        {
+            return;
+        }
+
+        try
+        {
+            await App.Results.StoreAsync(result).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            Log.LogError(e, "Storing the {Status} result of {TaskId} failed", result.Status, result.TaskId);
+        }
+    }
+}

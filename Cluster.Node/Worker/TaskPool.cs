@@ -1,0 +1,183 @@
+using ClusterQueue.Actors;
+using Microsoft.Extensions.Logging;
+
+namespace ClusterQueue.Node.Worker;
+
+/// <summary>
+/// The pool: <c>-c N</c> executor children and the reserved requests waiting for one. A request is handed to an
+/// executor only when that executor is idle, so at most N tasks ever run at once.
+/// </summary>
+internal sealed class TaskPool : ReceiveActor
+{
+    private readonly NodeServices _node;
+    private readonly TaskExecution _execution;
+    private readonly IActorRef _timers;
+    private readonly Queue<TaskRequest> _reserved = new();
+    private readonly Stack<IActorRef> _idle = new();
+    private readonly Dictionary<IActorRef, TaskRequest> _busy = [];
+    private readonly HashSet<IActorRef> _consumers = [];
+    private TaskCompletionSource? _whenIdle;
+    private int _executorCount;
+    private bool _draining;
+
+    public TaskPool(NodeServices node, IActorRef timers)
+    {
+        _node = node;
+        _timers = timers;
+        _execution = new TaskExecution(node);
+        Receive<Reserve>(reserve => OnReserve(reserve.Request));
+        Receive<ExecutorDone>(done => OnExecutorDone(done.Executor, done.Retire));
+        Receive<RegisterConsumer>(register =>
+        {
+            _consumers.Add(Context.Watch(register.Consumer));
+            register.Consumer.Tell(new PoolCapacity(Free), Self);
+        });
+        Receive<Terminated>(terminated => OnTerminated(terminated.ActorRef));
+        ReceiveAsync<DrainReserved>(_ => DrainAsync());
+    }
+
+    private int Free => _idle.Count - _reserved.Count;
+
+    protected override SupervisorStrategy SupervisorStrategy() =>
+        // An executor that crashed is replaced from the Terminated path, which also settles its message.
+        new OneForOneStrategy(_ => Directive.Stop);
+
+    protected override void PreStart()
+    {
+        for (var i = 0; i < _node.Concurrency; i++)
+        {
+            StartExecutor();
+        }
+    }
+
+    private void StartExecutor()
+    {
+        var executor = Context.ActorOf(Props.Create(() => new TaskExecutor(_node, _execution)), $"executor-{++_executorCount}");
+        Context.Watch(executor);
+        _idle.Push(executor);
+    }
+
+    private void OnReserve(TaskRequest request)
+    {
+        if (_draining)
+        {
+            _ = request.RequeueAsync();
+            _node.Unreserved(request);
+            return;
+        }
+
+        if (!request.RateLimitApplied && request.Definition.Options.RateLimit is { } limit && !_node.Settings.DisableRateLimits)
+        {
+            request.RateLimitApplied = true;
+            var start = _node.RateLimits.Book(request.Name, limit);
+            if (start > _node.Time.GetUtcNow())
+            {
+                // Celery keeps a rate-limited task in its timer, not on an executor, so other tasks still run.
+                _timers.Tell(new Hold(request, start, EtaHeld: false, Self), Self);
+                return;
+            }
+        }
+
+        _reserved.Enqueue(request);
+        Dispatch();
+    }
+
+    private void Dispatch()
+    {
+        while (_idle.Count > 0 && _reserved.TryDequeue(out var request))
+        {
+            if (request.Lease.IsClosed || request.IsSettled)
+            {
+                // Its consumer was lost and the broker has the message again.
+                _node.Unreserved(request);
+                continue;
+            }
+
+            var executor = _idle.Pop();
+            _busy[executor] = request;
+            executor.Tell(new Execute(request), Self);
+        }
+
+        if (_node.Fair)
+        {
+            var capacity = new PoolCapacity(Free);
+            foreach (var consumer in _consumers)
+            {
+                consumer.Tell(capacity, Self);
+            }
+        }
+    }
+
+    private void OnExecutorDone(IActorRef executor, bool retire)
+    {
+        if (!_busy.Remove(executor))
+        {
+            return;
+        }
+
+        if (retire)
+        {
+            Context.Unwatch(executor);
+            Context.Stop(executor);
+            StartExecutor();
+        }
+        else
+        {
+            _idle.Push(executor);
+        }
+
+        CheckIdle();
+        Dispatch();
+    }
+
+    private void OnTerminated(IActorRef actor)
+    {
+        if (_consumers.Remove(actor))
+        {
+            return;
+        }
+
+        if (_busy.Remove(actor, out var request))
+        {
+            Log.LogError("Executor {Executor} died running {Task}[{TaskId}]", actor.Path, request.Name, request.Id);
+            var requeue = request.AcksLate && _node.Settings.RejectOnWorkerLost;
+            _ = requeue ? request.RequeueAsync() : request.AckAsync();
+            StartExecutor();
+            CheckIdle();
+            Dispatch();
+            return;
+        }
+
+        var remaining = _idle.Where(e => !e.Equals(actor)).Reverse().ToList();
+        if (remaining.Count != _idle.Count)
+        {
+            _idle.Clear();
+            remaining.ForEach(_idle.Push);
+            StartExecutor();
+        }
+    }
+
+    private async Task DrainAsync()
+    {
+        _draining = true;
+        var requeued = new List<Task>();
+        while (_reserved.TryDequeue(out var request))
+        {
+            requeued.Add(request.RequeueAsync());
+            _node.Unreserved(request);
+        }
+
+        await Task.WhenAll(requeued).ConfigureAwait(false);
+        _whenIdle = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        CheckIdle();
+        Sender.Tell(new Drained(requeued.Count, _whenIdle.Task), Self);
+    }
+
+    private void CheckIdle()
+    {
+        if (_busy.Count == 0)
+        {
+            _whenIdle?.TrySetResult();
+        }
+    }
+}

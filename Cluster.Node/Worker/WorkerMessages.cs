@@ -1,0 +1,45 @@
+using ClusterQueue.Actors;
+
+namespace ClusterQueue.Node.Worker;
+
+/// <summary>A decoded request for the pool: start it when a slot is free (after its rate-limit token).</summary>
+internal sealed record Reserve(TaskRequest Request);
+
+/// <summary>Pool to executor: run this request now.</summary>
+internal sealed record Execute(TaskRequest Request);
+
+/// <summary>Executor to pool: the slot is free again, or (<paramref name="Retire"/>) must be replaced.</summary>
+internal sealed record ExecutorDone(IActorRef Executor, bool Retire);
+
+/// <summary>A consumer asks the pool for its capacity updates (fair mode).</summary>
+internal sealed record RegisterConsumer(IActorRef Consumer);
+
+/// <summary>Pool to consumers in fair mode: slots that could start a task now and have nothing reserved for them.</summary>
+internal sealed record PoolCapacity(int Free);
+
+/// <summary>Stop taking requests, give the reserved ones back to the broker; the reply is <see cref="Drained"/>.</summary>
+internal sealed class DrainReserved
+{
+    public static readonly DrainReserved Instance = new();
+}
+
+/// <summary>How many requests went back to the broker; <paramref name="Idle"/> completes when no executor is busy.</summary>
+internal sealed record Drained(int Requeued, Task Idle);
+
+/// <summary>Keep a request until <paramref name="Due"/>, then tell <paramref name="Target"/> a <see cref="Reserve"/>.</summary>
+/// <param name="EtaHeld">An ETA hold raised its consumer's prefetch, which is lowered again on release.</param>
+internal sealed record Hold(TaskRequest Request, DateTimeOffset Due, bool EtaHeld, IActorRef Target);
+
+/// <summary>Give every held request back to the broker and hold no more; the reply is <see cref="Drained"/>.</summary>
+internal sealed class ReleaseHeld
+{
+    public static readonly ReleaseHeld Instance = new();
+}
+
+/// <summary>Asks the node supervisor for its children; the reply is <see cref="NodeChildren"/>.</summary>
+internal sealed class GetNodeChildren
+{
+    public static readonly GetNodeChildren Instance = new();
+}
+
+internal sealed record NodeChildren(IActorRef Pool, IActorRef Timers);

@@ -1,0 +1,189 @@
+using System.Net;
+using ClusterQueue.Actors;
+using ClusterQueue.Client;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace ClusterQueue.Node.Worker;
+
+/// <summary>A running worker node: its actor tree consumes the configured queues and runs tasks from the app's registry.</summary>
+public sealed class WorkerNode : IAsyncDisposable
+{
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly NodeServices _node;
+    private readonly ActorSystem _system;
+    private readonly IActorRef _supervisor;
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly SemaphoreSlim _stopping = new(1, 1);
+    private readonly TaskCompletionSource _coldRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task? _shutdown;
+
+    private WorkerNode(WorkerSettings settings, ClusterQueueApp app, ILoggerFactory logging, Action<TaskLifecycleEvent>? observer)
+    {
+        TaskEvent += observer;
+        Name = settings.ResolveName(Dns.GetHostName());
+        _node = new NodeServices(settings, app, Name, logging, e => TaskEvent?.Invoke(e))
+        {
+            Ready = new ConsumersReady(settings.Queues),
+        };
+        _system = ActorSystem.Create("worker", logging);
+        _supervisor = _system.ActorOf(Props.Create(() => new NodeSupervisor(_node)), "node");
+    }
+
+    /// <summary>The resolved node name, e.g. <c>celery@host</c>.</summary>
+    public string Name { get; }
+
+    public WorkerStats Stats => _node.Stats;
+
+    /// <summary>Raised on received, started, succeeded, failed, retried, revoked and rejected, on the thread that saw it.</summary>
+    public event Action<TaskLifecycleEvent>? TaskEvent;
+
+    /// <summary>Completes when the node has stopped.</summary>
+    public Task Completion => _completion.Task;
+
+    /// <summary>Starts the actor tree and returns once every queue has a consumer.</summary>
+    /// <exception cref="ArgumentException">A setting cannot work; the message names its key.</exception>
+    public static Task<WorkerNode> StartAsync(
+        WorkerSettings settings,
+        ClusterQueueApp app,
+        ILoggerFactory? logging = null,
+        CancellationToken cancellationToken = default) =>
+        StartAsync(settings, app, logging, observer: null, cancellationToken);
+
+    /// <summary>Starts a node with <paramref name="observer"/> subscribed before the first message can arrive.</summary>
+    internal static async Task<WorkerNode> StartAsync(
+        WorkerSettings settings,
+        ClusterQueueApp app,
+        ILoggerFactory? logging,
+        Action<TaskLifecycleEvent>? observer,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(app);
+        settings.Validate();
+        var node = new WorkerNode(settings, app, logging ?? NullLoggerFactory.Instance, observer);
+        try
+        {
+            await node._node.Ready.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await node.ColdShutdownAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        node._node.Log.LogInformation("{Node} ready: concurrency {Concurrency}, queues {Queues}", node.Name, node._node.Concurrency, string.Join(", ", settings.Queues));
+        return node;
+    }
+
+    /// <summary>
+    /// Stops consuming, gives reserved and held messages back to the broker, lets running tasks finish and acks them,
+    /// then stops. After <see cref="WorkerSettings.ShutdownTimeout"/> (or when <paramref name="cancellationToken"/>
+    /// fires) it turns cold.
+    /// </summary>
+    public Task WarmShutdownAsync(CancellationToken cancellationToken = default) => StopAsync(cold: false, cancellationToken);
+
+    /// <summary>Stops now: running tasks are cancelled, late-ack messages go back to the broker unacked.</summary>
+    public Task ColdShutdownAsync() => StopAsync(cold: true, CancellationToken.None);
+
+    /// <summary>The tasks active, reserved and scheduled on this node now, as <c>celery inspect</c> lists them.</summary>
+    internal async Task<WorkerTasks> InspectTasksAsync()
+    {
+        return await _node.State.Ask<WorkerTasks>(GetWorkerTasks.Instance, AskTimeout).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync() => await ColdShutdownAsync().ConfigureAwait(false);
+
+    private async Task StopAsync(bool cold, CancellationToken cancellationToken)
+    {
+        await _stopping.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            if (cold && !_node.ColdStopping && _shutdown is { IsCompleted: false })
+            {
+                // A cold stop during a warm one cuts the wait short.
+                await StopRunningAsync().ConfigureAwait(false);
+            }
+
+            _shutdown ??= RunShutdownAsync(cold, cancellationToken);
+        }
+        finally
+        {
+            _stopping.Release();
+        }
+
+        await _shutdown.ConfigureAwait(false);
+    }
+
+    private async Task RunShutdownAsync(bool cold, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _node.StopConsuming.CancelAsync().ConfigureAwait(false);
+            _node.Ready.Abandon(new OperationCanceledException("the node stopped before its consumers connected"));
+            if (cold)
+            {
+                await StopRunningAsync().ConfigureAwait(false);
+            }
+
+            var children = await _supervisor.Ask<NodeChildren>(GetNodeChildren.Instance, AskTimeout).ConfigureAwait(false);
+            await children.Timers.Ask<Drained>(ReleaseHeld.Instance, AskTimeout).ConfigureAwait(false);
+            var drained = await children.Pool.Ask<Drained>(DrainReserved.Instance, AskTimeout).ConfigureAwait(false);
+            if (!cold)
+            {
+                await WaitForRunningAsync(drained.Idle, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e)
+        {
+            _node.Log.LogError(e, "{Node}: shutdown did not go cleanly; stopping anyway", Name);
+            await StopRunningAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            try
+            {
+                await _system.Terminate().WaitAsync(AskTimeout).ConfigureAwait(false);
+            }
+            catch (TimeoutException e)
+            {
+                _node.Log.LogError(e, "{Node}: the actor tree did not stop within {Timeout}", Name, AskTimeout);
+            }
+
+            foreach (var lease in _node.Leases.Keys)
+            {
+                await lease.CloseAsync().ConfigureAwait(false);
+            }
+
+            _node.Log.LogInformation("{Node} stopped: {Stats}", Name, Stats);
+            _completion.TrySetResult();
+        }
+    }
+
+    private async Task WaitForRunningAsync(Task idle, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_node.Settings.ShutdownTimeout);
+        try
+        {
+            // A cold stop asked for meanwhile ends the wait at once, even for tasks that ignore their token.
+            await Task.WhenAny(idle, _coldRequested.Task).WaitAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            _node.Log.LogWarning("{Node}: running tasks did not finish within the shutdown timeout; stopping them", Name);
+            await StopRunningAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task StopRunningAsync()
+    {
+        _node.ColdStopping = true;
+        _coldRequested.TrySetResult();
+        foreach (var running in _node.Running.Snapshot())
+        {
+            await running.StopColdAsync().ConfigureAwait(false);
+        }
+    }
+}

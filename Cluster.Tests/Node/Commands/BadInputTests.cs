@@ -1,0 +1,164 @@
+using System.CommandLine;
+using ClusterQueue.Node;
+
+namespace ClusterQueue.Tests.Node.Commands;
+
+public class BadInputTests
+{
+    [Theory]
+    [InlineData("--args", "[2,", "--args is not valid JSON")]
+    [InlineData("--args", "{\"x\": 1}", "--args must be a JSON array")]
+    [InlineData("--kwargs", "[1]", "--kwargs must be a JSON object")]
+    [InlineData("--kwargs", "{x: 1}", "--kwargs is not valid JSON")]
+    [InlineData("--eta", "next tuesday", "--eta must be an ISO 8601 time")]
+    public async Task MalformedData_Exits65_NamingTheOption_WithoutAStackTrace(string option, string value, string expected)
+    {
+        await using var kit = new CommandTestKit();
+
+        var run = await kit.RunWithBrokerAsync("call", "tasks.add", option, value);
+
+        Assert.Equal(ExitCodes.DataError, run.ExitCode);
+        Assert.Equal(65, run.ExitCode);
+        Assert.StartsWith("error: " + expected, run.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", run.Error, StringComparison.Ordinal);
+        Assert.Equal("", run.Output);
+    }
+
+    [Theory]
+    [InlineData("not-a-url", "expected scheme://")]
+    [InlineData("carrier-pigeon://coop", "no transport for scheme 'carrier-pigeon'")]
+    [InlineData("sqlite://host/db", "a sqlite URL takes no host")]
+    public async Task BadBrokerUrl_Exits78_WithTheMessage(string url, string expected)
+    {
+        foreach (var command in new[] { "call", "purge", "worker" })
+        {
+            var args = command switch
+            {
+                "call" => new[] { "call", "tasks.add", "--broker", url },
+                "purge" => ["purge", "--force", "--broker", url],
+                _ => ["worker", "--broker", url],
+            };
+            var run = await CommandTestKit.RunAsync(args);
+
+            Assert.Equal(78, run.ExitCode);
+            Assert.StartsWith("config error: cluster-queue.broker.url: ", run.Error, StringComparison.Ordinal);
+            Assert.Contains(expected, run.Error, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", run.Error, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task BadResultBackendUrl_Exits78_NamingTheSetting()
+    {
+        var run = await CommandTestKit.RunAsync("result", "some-id", "--result-backend", "mongodb://x");
+
+        Assert.Equal(ExitCodes.ConfigError, run.ExitCode);
+        Assert.Contains("cluster-queue.result.backend", run.Error, StringComparison.Ordinal);
+        Assert.Contains("unknown scheme 'mongodb'", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ResultStoreThatCannotBeOpened_Exits69_NamingTheBackend()
+    {
+        var url = "sqlite:///" + Path.Combine(Path.GetTempPath(), "cq-missing-" + Guid.NewGuid().ToString("N"), "results.db");
+
+        var run = await CommandTestKit.RunAsync("result", "some-id", "--result-backend", url);
+
+        Assert.Equal(ExitCodes.Unavailable, run.ExitCode);
+        Assert.StartsWith($"error: result backend {url} cannot be opened: ", run.Error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("call", "tasks.add", "--priority", "12")]
+    [InlineData("call", "tasks.add", "--countdown", "soon")]
+    [InlineData("call", "tasks.add", "--no-such-option")]
+    [InlineData("result")]
+    [InlineData("no-such-command")]
+    public async Task ParseErrors_Exit64_AndPrintTheErrorAndUsageOnStderr(params string[] args)
+    {
+        var run = await CommandTestKit.RunAsync(args);
+
+        Assert.Equal(ExitCodes.Usage, run.ExitCode);
+        Assert.Contains("Usage:", run.Error, StringComparison.Ordinal);
+        Assert.Equal("", run.Output);
+    }
+
+    [Theory]
+    [InlineData("--loglevel", "chatty", "--loglevel 'chatty' is not a level; use debug, info, warning, error or critical")]
+    [InlineData("-O", "greedy", "greedy")]
+    [InlineData("--concurrency", "-1", "--concurrency must be 0 or more, got -1")]
+    public async Task Worker_BadFlag_Exits64_NamingIt(string option, string value, string expected)
+    {
+        var run = await CommandTestKit.RunAsync("worker", option, value, "--broker", "memory://");
+
+        Assert.Equal(ExitCodes.Usage, run.ExitCode);
+        Assert.Contains(expected, run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Worker_BadBrokerUrl_Exits78_BeforeStarting()
+    {
+        var run = await CommandTestKit.RunAsync("worker", "--broker", "rabbit:/nowhere");
+
+        Assert.Equal(ExitCodes.ConfigError, run.ExitCode);
+        Assert.StartsWith("config error: cluster-queue.broker.url: broker URL 'rabbit:/nowhere'", run.Error, StringComparison.Ordinal);
+        Assert.Equal("", run.Output);
+    }
+
+    [Fact]
+    public async Task Worker_AppFileThatIsNotAnAssembly_IsAUsageErrorNamingApp()
+    {
+        await using var kit = new CommandTestKit();
+        var fake = Path.Combine(kit.Directory, "Tasks.dll");
+        await File.WriteAllTextAsync(fake, "not a PE file");
+
+        var run = await kit.RunWithBrokerAsync("worker", "-A", fake);
+
+        Assert.Equal(ExitCodes.Usage, run.ExitCode);
+        Assert.Equal($"error: --app: '{fake}' is not a .NET assembly", run.Error.Trim());
+    }
+
+    [Fact]
+    public async Task PriorityOutOfRange_NamesTheOptionAndTheRange()
+    {
+        var run = await CommandTestKit.RunAsync("call", "tasks.add", "--priority", "12");
+
+        Assert.StartsWith("--priority must be between 0 and 9, got 12", run.Error, StringComparison.Ordinal);
+    }
+
+    public static TheoryData<string> Commands()
+    {
+        var data = new TheoryData<string> { "" };
+        foreach (var command in NodeCommandLine.Build().Subcommands)
+        {
+            data.Add(command.Name);
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Commands))]
+    public async Task Help_OnEveryCommand_Exits0_AndDescribesEveryOption(string name)
+    {
+        var root = NodeCommandLine.Build();
+        Command command = name == "" ? root : root.Subcommands.Single(c => c.Name == name);
+
+        var run = await CommandTestKit.RunAsync(name == "" ? ["--help"] : [name, "--help"]);
+
+        Assert.Equal(ExitCodes.Ok, run.ExitCode);
+        Assert.Contains("Usage:", run.Output, StringComparison.Ordinal);
+        Assert.Contains(command.Description!, run.Output, StringComparison.Ordinal);
+        foreach (var option in command.Options.Where(o => !o.Hidden))
+        {
+            Assert.Contains(option.Name, run.Output, StringComparison.Ordinal);
+            Assert.False(string.IsNullOrWhiteSpace(option.Description), $"{name} {option.Name} has no description");
+            Assert.Contains(option.Description!, run.Output, StringComparison.Ordinal);
+        }
+
+        foreach (var sub in command.Subcommands)
+        {
+            Assert.Contains(sub.Name, run.Output, StringComparison.Ordinal);
+        }
+    }
+}
