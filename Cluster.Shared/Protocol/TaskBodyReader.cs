@@ -214,23 +214,11 @@ internal static class TaskBodyReader
     }
 
     /// <summary>
-    /// An int stays an int and a float a float, as Python's json reads them: an integer is an <see cref="int"/> when it
-    /// fits (so <c>(int)args[0]</c> works), else a <see cref="long"/>, else an element keeping its digits; a float is a
-    /// <see cref="double"/>.
+    /// A number is kept as the JSON element it was, digits and all, so that task code can read it as any numeric type
+    /// it fits (<c>GetValue&lt;int&gt;</c>, <c>&lt;long&gt;</c>, <c>&lt;double&gt;</c>), an integer stays an integer when
+    /// re-encoded, and big integers lose nothing. A primitive-backed value would convert only to its own type.
     /// </summary>
-    private static JsonValue Number(ref Utf8JsonReader reader)
-    {
-        var raw = reader.ValueSpan;
-        if (raw.IndexOfAny((byte)'.', (byte)'e', (byte)'E') >= 0)
-        {
-            return JsonValue.Create(reader.TryGetDouble(out var d) && double.IsFinite(d)
-                ? d
-                : double.Parse(Encoding.ASCII.GetString(raw), NumberStyles.Float, CultureInfo.InvariantCulture));
-        }
-
-        if (reader.TryGetInt32(out var i)) return JsonValue.Create(i);
-        return reader.TryGetInt64(out var l) ? JsonValue.Create(l) : JsonValue.Create(JsonElement.ParseValue(ref reader))!;
-    }
+    private static JsonValue Number(ref Utf8JsonReader reader) => JsonValue.Create(JsonElement.ParseValue(ref reader))!;
 
     private static string Kind(JsonTokenType type) => type switch
     {

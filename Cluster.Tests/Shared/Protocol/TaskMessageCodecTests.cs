@@ -177,6 +177,21 @@ public sealed class TaskMessageCodecTests
         Assert.Equal(captured.Envelope.Properties, envelope.Properties);
     }
 
+    [Fact]
+    public void Decoded_numbers_read_as_any_numeric_type_they_fit_and_keep_their_digits()
+    {
+        var codec = new TaskMessageCodec();
+        var sent = new TaskMessage { Task = "tasks.xsum", Id = "n-1", Args = [JsonNode.Parse("[2, 2.5, 12345678901, 123456789012345678901234567890]")] };
+        var numbers = codec.Decode(codec.Encode(sent)).Args[0]!.AsArray();
+
+        Assert.Equal(2L, numbers[0]!.GetValue<long>());
+        Assert.Equal(2, numbers[0]!.GetValue<int>());
+        Assert.Equal(2.0, numbers[0]!.GetValue<double>());
+        Assert.Equal(2.5, numbers[1]!.GetValue<double>());
+        Assert.Equal(12345678901L, numbers[2]!.GetValue<long>());
+        Assert.Equal("[2,2.5,12345678901,123456789012345678901234567890]", numbers.ToJsonString());
+    }
+
     private sealed class FixedClock(DateTimeOffset now) : TimeProvider
     {
         public override DateTimeOffset GetUtcNow() => now;
