@@ -155,15 +155,10 @@ internal sealed class AmqpConsumer : AsyncDefaultBasicConsumer, IQueueConsumer
             $"the consumer of queue '{Queue}' lost its channel: {reason.ReplyText} ({reason.ReplyCode}); its unacked messages return to the queue"));
     }
 
-    protected override async Task OnCancelAsync(string[] consumerTags, CancellationToken cancellationToken = default)
+    /// <summary>The broker cancelled the subscription: the queue was deleted (or, for a quorum queue, lost its leader).</summary>
+    public override async Task HandleBasicCancelAsync(string consumerTag, CancellationToken cancellationToken = default)
     {
-        await base.OnCancelAsync(consumerTags, cancellationToken).ConfigureAwait(false);
-        if (Volatile.Read(ref disposing) != 0 || perConsumerPrefetch)
-        {
-            // Our own cancel: disposal, or a re-subscription for a new prefetch window.
-            return;
-        }
-
+        await base.HandleBasicCancelAsync(consumerTag, cancellationToken).ConfigureAwait(false);
         deliveries.Writer.TryComplete(new TransportException($"the broker cancelled the consumer of queue '{Queue}' (the queue was deleted)"));
     }
 
