@@ -12,8 +12,8 @@ internal sealed class AmqpSession(IConnection connection, bool confirmPublish, F
     private readonly SemaphoreSlim controlGate = new(1, 1);
     private readonly SemaphoreSlim publishGate = new(1, 1);
     private IChannel? control;
-    // Slot 0 publishes without confirms, slot 1 with them.
-    private readonly IChannel?[] publishers = new IChannel?[2];
+    private IChannel? plainPublisher;
+    private AmqpConfirmedPublisher? confirmedPublisher;
 
     public IConnection Connection { get; } = connection;
 
@@ -47,45 +47,75 @@ internal sealed class AmqpSession(IConnection connection, bool confirmPublish, F
     }
 
     /// <summary>
-    /// The publishing channel. A confirmed one completes each publish when the broker has the message; ordinary publishes
-    /// use it when confirm-publish is on, and dead-letter copies always do, since their originals are acked after them.
+    /// Publishes with the mandatory flag; false when the broker is known to have returned the message as unroutable.
+    /// Confirmed publishes wait for the broker's ack: ordinary ones when confirm-publish is on, and dead-letter copies
+    /// always, since their originals are acked after them. Unconfirmed returns are reported to the return handler.
     /// </summary>
-    public async Task<IChannel> PublisherAsync(bool confirmed, CancellationToken cancellationToken)
+    public async Task<bool> PublishAsync(
+        string exchange, string routingKey, AmqpOutgoingProperties properties, ReadOnlyMemory<byte> body, bool confirmed, CancellationToken cancellationToken)
     {
-        confirmed |= confirmPublish;
-        var slot = confirmed ? 1 : 0;
-        var current = Volatile.Read(ref publishers[slot]);
-        if (current is { IsOpen: true })
+        if (confirmed || confirmPublish)
         {
-            return current;
+            var publisher = await ConfirmedPublisherAsync(cancellationToken).ConfigureAwait(false);
+            return await publisher.PublishAsync(exchange, routingKey, properties, body, cancellationToken).ConfigureAwait(false);
+        }
+
+        var channel = await PlainPublisherAsync(cancellationToken).ConfigureAwait(false);
+        await channel.BasicPublishAsync(exchange, routingKey, mandatory: true, properties, body, cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    private async Task<IChannel> PlainPublisherAsync(CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref plainPublisher) is { IsOpen: true } open)
+        {
+            return open;
         }
 
         await publishGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (publishers[slot] is { IsOpen: true } open)
+            if (plainPublisher is { IsOpen: true } current)
             {
-                return open;
+                return current;
             }
 
-            await DisposeQuietlyAsync(publishers[slot]).ConfigureAwait(false);
-            publishers[slot] = null;
-            var options = new CreateChannelOptions(
-                publisherConfirmationsEnabled: confirmed,
-                publisherConfirmationTrackingEnabled: confirmed);
-            var channel = await Connection.CreateChannelAsync(options, cancellationToken).ConfigureAwait(false);
-            if (!confirmed)
-            {
-                // With confirms on, a returned message fails its own publish instead.
-                channel.BasicReturnAsync += (_, args) => onReturn(args.Exchange, args.RoutingKey);
-            }
-
-            Volatile.Write(ref publishers[slot], channel);
+            await DisposeQuietlyAsync(plainPublisher).ConfigureAwait(false);
+            plainPublisher = null;
+            var channel = await Connection.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            channel.BasicReturnAsync += (_, args) => onReturn(args.Exchange, args.RoutingKey);
+            Volatile.Write(ref plainPublisher, channel);
             return channel;
         }
-        catch (Exception e) when (e is not OperationCanceledException and not TransportException)
+        finally
         {
-            throw AmqpErrors.Map(e, "opening a publishing channel");
+            publishGate.Release();
+        }
+    }
+
+    private async Task<AmqpConfirmedPublisher> ConfirmedPublisherAsync(CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref confirmedPublisher) is { Channel.IsOpen: true } open)
+        {
+            return open;
+        }
+
+        await publishGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (confirmedPublisher is { Channel.IsOpen: true } current)
+            {
+                return current;
+            }
+
+            await DisposeQuietlyAsync(confirmedPublisher?.Channel).ConfigureAwait(false);
+            confirmedPublisher = null;
+            // Tracking stays off: it would add a header to every message (see AmqpConfirmedPublisher).
+            var options = new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: false);
+            var channel = await Connection.CreateChannelAsync(options, cancellationToken).ConfigureAwait(false);
+            var publisher = new AmqpConfirmedPublisher(channel);
+            Volatile.Write(ref confirmedPublisher, publisher);
+            return publisher;
         }
         finally
         {
@@ -96,8 +126,8 @@ internal sealed class AmqpSession(IConnection connection, bool confirmPublish, F
     public async ValueTask DisposeAsync()
     {
         await DisposeQuietlyAsync(control).ConfigureAwait(false);
-        await DisposeQuietlyAsync(publishers[0]).ConfigureAwait(false);
-        await DisposeQuietlyAsync(publishers[1]).ConfigureAwait(false);
+        await DisposeQuietlyAsync(plainPublisher).ConfigureAwait(false);
+        await DisposeQuietlyAsync(confirmedPublisher?.Channel).ConfigureAwait(false);
         try
         {
             await Connection.CloseAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);

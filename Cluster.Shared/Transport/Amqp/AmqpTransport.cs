@@ -298,23 +298,20 @@ internal sealed class AmqpTransport : ITransport
         bool requireConfirm = false)
     {
         var current = await SessionAsync(cancellationToken).ConfigureAwait(false);
-        var channel = await current.PublisherAsync(requireConfirm, cancellationToken).ConfigureAwait(false);
+        bool routed;
         try
         {
-            await channel.BasicPublishAsync(exchange, routingKey, mandatory: true, properties, body, cancellationToken).ConfigureAwait(false);
-        }
-        catch (PublishException e) when (e.IsReturn)
-        {
-            await CountReturnAsync(exchange, routingKey).ConfigureAwait(false);
-        }
-        catch (PublishException e)
-        {
-            throw new TransportException($"the broker refused to take a message for exchange '{exchange}', routing key '{routingKey}' (nack)", e);
+            routed = await current.PublishAsync(exchange, routingKey, properties, body, requireConfirm, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException and not TransportException)
         {
             var error = AmqpErrors.Map(e, $"publishing to exchange '{exchange}'");
             throw error is QueueNotFoundException or ExchangeNotFoundException ? new ExchangeNotFoundException(exchange) : error;
+        }
+
+        if (!routed)
+        {
+            await CountReturnAsync(exchange, routingKey).ConfigureAwait(false);
         }
     }
 
