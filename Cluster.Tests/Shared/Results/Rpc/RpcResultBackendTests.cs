@@ -217,6 +217,20 @@ public sealed class MemoryRpcResultBackendTests : RpcResultBackendTests
     }
 }
 
+/// <summary>The rpc backend over <c>sqlite:///</c>, where client and worker share a broker file.</summary>
+public sealed class SqliteRpcResultBackendTests : RpcResultBackendTests, IDisposable
+{
+    private readonly string directory = Directory.CreateTempSubdirectory("cq-rpc-").FullName;
+
+    protected override ITransport OpenTransport() => TransportRegistry.CreateDefault().Open(new BrokerSettings
+    {
+        Url = $"sqlite:///{Path.Combine(directory, "broker.db")}",
+        PollingInterval = TimeSpan.FromMilliseconds(20),
+    });
+
+    public void Dispose() => Directory.Delete(directory, recursive: true);
+}
+
 /// <summary>The rpc backend over RabbitMQ, with Celery's reply queue shape.</summary>
 [Trait("Server", AmqpTestBroker.Trait)]
 public sealed class AmqpRpcResultBackendTests : RpcResultBackendTests

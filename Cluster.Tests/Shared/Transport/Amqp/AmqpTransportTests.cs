@@ -282,6 +282,30 @@ public sealed class AmqpTransportTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Quorum_option_declares_quorum_queues_whose_consumers_take_a_new_prefetch_by_resubscribing()
+    {
+        var transport = Open(new AmqpSettings { ConfirmPublish = true, QuorumQueues = true, MaxPriority = 5 });
+        await transport.DeclareQueueAsync(new QueueDeclaration("quorum"));
+        await using var consumer = await transport.ConsumeAsync("quorum", new ConsumeOptions(Prefetch: 1));
+        for (var i = 0; i < 3; i++)
+        {
+            await transport.PublishAsync("", "quorum", Message($"m{i}"));
+        }
+
+        var first = await consumer.NextAsync();
+        await consumer.SetPrefetchAsync(2);
+        var second = await consumer.NextAsync();
+        await consumer.AckAsync(first);
+        await consumer.AckAsync(second);
+        var channel = await RawChannelAsync();
+        await channel.QueueDeclareAsync("quorum", durable: true, exclusive: false, autoDelete: false,
+            arguments: new Dictionary<string, object?> { ["x-queue-type"] = "quorum" });
+
+        Assert.Equal(["m0", "m1"], new[] { first.Text(), second.Text() });
+        Assert.Equal("m2", (await consumer.NextAsync()).Text());
+    }
+
+    [Fact]
     public async Task Deleting_a_consumed_queue_faults_its_consumer()
     {
         var transport = Open();
