@@ -57,7 +57,8 @@ internal sealed class AmqpTransport : ITransport
         this.clock = clock ?? TimeProvider.System;
         if (settings.Amqp.MaxPriority is < 0 or > 255)
         {
-            throw new BrokerUrlException(url.Original, $"cluster-queue.broker.amqp.max-priority must be 0 to 255, got {settings.Amqp.MaxPriority}");
+            const string name = "cluster-queue.broker.amqp.max-priority";
+            throw new ArgumentOutOfRangeException(name, settings.Amqp.MaxPriority, $"{name} must be 0 (no priorities) to 255");
         }
     }
 
@@ -69,8 +70,6 @@ internal sealed class AmqpTransport : ITransport
 
     /// <summary>How many connections this transport has opened; more than one means it reconnected.</summary>
     public long ConnectionsOpened => Interlocked.Read(ref connectionsOpened);
-
-    internal BrokerSettings Settings => settings;
 
     internal ILogger Logger => logger;
 

@@ -343,6 +343,15 @@ public sealed class AmqpTransportTests : IAsyncLifetime
         Assert.Contains("tls.ca-file '/nonexistent/ca.pem'", noCa.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_max_priority_outside_rabbitmqs_range_fails_naming_the_setting()
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => TransportRegistry.CreateDefault().Open(
+            new BrokerSettings { Url = "amqp://guest:guest@localhost/", Amqp = new AmqpSettings { MaxPriority = 300 } }));
+
+        Assert.Equal("cluster-queue.broker.amqp.max-priority", error.ParamName);
+    }
+
     private AmqpTransport Open(AmqpSettings? amqp = null)
     {
         var transport = AmqpTestBroker.Open(vhost, amqp);
