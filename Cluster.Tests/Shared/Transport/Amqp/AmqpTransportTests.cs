@@ -141,6 +141,32 @@ public sealed class AmqpTransportTests : IAsyncLifetime
         Assert.Equal(50L, await transport.MessageCountAsync("confirmed"));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Concurrent_publishers_on_one_transport_lose_and_garble_nothing(bool confirm)
+    {
+        var transport = Open(new AmqpSettings { ConfirmPublish = confirm });
+        await transport.DeclareQueueAsync(new QueueDeclaration("shared"));
+
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(p => Task.Run(async () =>
+        {
+            for (var i = 0; i < 50; i++)
+            {
+                await transport.PublishAsync("", "shared", Message($"p{p}-m{i}", headers: Map(("publisher", p), ("index", i))));
+            }
+        })));
+        await using var consumer = await transport.ConsumeAsync("shared", new ConsumeOptions(NoAck: true));
+        var received = await consumer.NextAsync(400);
+
+        Assert.All(received, d => Assert.Equal($"p{d.Message.Headers["publisher"]}-m{d.Message.Headers["index"]}", d.Text()));
+        Assert.Equal(400, received.Select(d => d.Text()).Distinct().Count());
+        foreach (var publisher in received.GroupBy(d => d.Message.Headers["publisher"]))
+        {
+            Assert.Equal(Enumerable.Range(0, 50), publisher.Select(d => (int)d.Message.Headers["index"]!));
+        }
+    }
+
     [Fact]
     public async Task Without_publisher_confirms_messages_still_arrive_in_order()
     {
