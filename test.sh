@@ -16,6 +16,14 @@ trap cleanup EXIT
 
 dotnet build ClusterQueue.sln -c Release -nologo -clp:ErrorsOnly
 
+servers=$(mktemp -d "${TMPDIR:-/tmp}/cq-test-servers.XXXXXX")
+cleanup_steps+=("rm -rf '$servers'")
+
+# A private RabbitMQ on free loopback ports; the AMQP tests read CQ_TEST_AMQP_URL and fail without it.
+source scripts/test-servers/rabbitmq.sh
+cleanup_steps=("rabbitmq_stop" "${cleanup_steps[@]}")
+rabbitmq_start "$servers/rabbitmq"
+
 status=0
 dotnet test Cluster.Tests/Cluster.Tests.csproj -c Release --no-build -nologo \
   --logger "trx;LogFileName=tests.trx" --logger "console;verbosity=normal" \

@@ -76,7 +76,7 @@ public sealed class ClusterQueueApp : IAsyncDisposable
         TransportRegistry? transports = null)
     {
         var transport = (transports ?? TransportRegistry.CreateDefault()).Open(broker, logging);
-        var results = result is null ? null : ResultBackends.Open(result);
+        var results = result is null ? null : ResultBackends.Open(result, transport: transport);
         return new ClusterQueueApp(transport, results, tasks, publish, logging, time: null, ownsConnections: true);
     }
 
@@ -110,7 +110,8 @@ public sealed class ClusterQueueApp : IAsyncDisposable
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         options ??= SendOptions.Default;
-        var message = BuildMessage(name, args ?? [], kwargs ?? [], options);
+        var replyQueue = _results is null ? null : await _results.ReplyQueueAsync(cancellationToken).ConfigureAwait(false);
+        var message = BuildMessage(name, args ?? [], kwargs ?? [], options, replyQueue);
         await PublishAsync(message, options.Queue, options.Exchange, options.RoutingKey, cancellationToken).ConfigureAwait(false);
         return new AsyncResult(message.Id, _results ?? NoResultBackend.Instance);
     }
@@ -192,11 +193,13 @@ public sealed class ClusterQueueApp : IAsyncDisposable
             return;
         }
 
-        await Transport.DisposeAsync().ConfigureAwait(false);
+        // The rpc backend consumes through the transport, so it goes first.
         if (_results is not null)
         {
             await _results.DisposeAsync().ConfigureAwait(false);
         }
+
+        await Transport.DisposeAsync().ConfigureAwait(false);
     }
 
     private async Task DeclareCeleryQueueAsync(string queue, CancellationToken cancellationToken)
@@ -253,7 +256,7 @@ public sealed class ClusterQueueApp : IAsyncDisposable
             cancellationToken).ConfigureAwait(false);
     }
 
-    private TaskMessage BuildMessage(string name, JsonArray args, JsonObject kwargs, SendOptions options)
+    private TaskMessage BuildMessage(string name, JsonArray args, JsonObject kwargs, SendOptions options, string? replyQueue)
     {
         var now = _time.GetUtcNow();
         var id = options.TaskId ?? Uuid.NewId();
@@ -275,7 +278,7 @@ public sealed class ClusterQueueApp : IAsyncDisposable
             IgnoreResult = options.IgnoreResult ?? taskOptions?.IgnoreResult ?? false,
             ExtraHeaders = options.Headers?.ToList() ?? [],
             CorrelationId = id,
-            ReplyTo = options.ReplyTo ?? "",
+            ReplyTo = options.ReplyTo ?? replyQueue ?? "",
             Priority = options.Priority ?? 0,
             // A relative expiry travels as Celery sends it, str(int(seconds * 1000)), not re-derived at encode time.
             Expiration = options.Expires is null && options.ExpiresIn is { } ttl

@@ -12,6 +12,9 @@ public sealed class ClusterQueueEnvironmentProvider : ConfigurationProvider, ICo
 {
     public const string Prefix = "CQ_";
 
+    /// <summary>Variables that tell the test suite where test.sh started its servers (CQ_TEST_AMQP_URL …); they are not settings.</summary>
+    public const string TestServersPrefix = "CQ_TEST_";
+
     private readonly IDictionary _environment;
     private readonly List<string> _warnings;
     private Dictionary<string, string> _variableByKey = new(StringComparer.OrdinalIgnoreCase);
@@ -47,7 +50,8 @@ public sealed class ClusterQueueEnvironmentProvider : ConfigurationProvider, ICo
         var variables = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (DictionaryEntry entry in _environment)
         {
-            if (entry.Key is not string name || !name.StartsWith(Prefix, StringComparison.Ordinal))
+            if (entry.Key is not string name || !name.StartsWith(Prefix, StringComparison.Ordinal)
+                || name.StartsWith(TestServersPrefix, StringComparison.Ordinal))
             {
                 continue;
             }

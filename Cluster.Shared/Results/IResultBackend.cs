@@ -21,4 +21,10 @@ public interface IResultBackend : IAsyncDisposable
 
     /// <summary>Deletes every result whose expiry is at or before <paramref name="now"/>; returns how many.</summary>
     Task<int> SweepExpiredAsync(DateTimeOffset now, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The queue that results of this client's tasks are sent to, ready to receive them, for the reply_to of every task
+    /// it sends; null for backends that store results elsewhere (all but rpc://).
+    /// </summary>
+    ValueTask<string?> ReplyQueueAsync(CancellationToken cancellationToken = default) => ValueTask.FromResult<string?>(null);
 }

@@ -1,19 +1,23 @@
+using ClusterQueue.Results.Rpc;
+using ClusterQueue.Transport;
+
 namespace ClusterQueue.Results;
 
 /// <summary>Opens a result backend from its URL (<see cref="ResultSettings.Backend"/>).</summary>
 public static class ResultBackends
 {
-    public static IReadOnlyList<string> SupportedSchemes { get; } = ["memory", "sqlite"];
+    public static IReadOnlyList<string> SupportedSchemes { get; } = ["memory", "sqlite", "rpc"];
 
     /// <exception cref="UnsupportedResultBackendException">The URL's scheme is not one of <see cref="SupportedSchemes"/>.</exception>
-    public static IResultBackend Open(ResultSettings settings, TimeProvider? time = null)
+    public static IResultBackend Open(ResultSettings settings, TimeProvider? time = null, ITransport? transport = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        return Open(settings.Backend, settings, time);
+        return Open(settings.Backend, settings, time, transport);
     }
 
     /// <exception cref="UnsupportedResultBackendException">The URL's scheme is not one of <see cref="SupportedSchemes"/>.</exception>
-    public static IResultBackend Open(string url, ResultSettings settings, TimeProvider? time = null)
+    /// <remarks>The optional transport is the broker connection that <c>rpc://</c> sends and receives results on.</remarks>
+    public static IResultBackend Open(string url, ResultSettings settings, TimeProvider? time = null, ITransport? transport = null)
     {
         ArgumentNullException.ThrowIfNull(url);
         ArgumentNullException.ThrowIfNull(settings);
@@ -30,6 +34,10 @@ public static class ResultBackends
         {
             "memory" => new MemoryResultBackend(settings.Expires, time),
             "sqlite" => new SqliteResultBackend(SqlitePath(url, rest), settings, time),
+            "rpc" => new RpcResultBackend(
+                transport ?? throw new UnsupportedResultBackendException(url, "rpc:// sends results over the broker, so it needs the broker's transport"),
+                settings,
+                time: time),
             _ => throw new UnsupportedResultBackendException(url, $"unknown scheme '{scheme}'"),
         };
     }

@@ -34,6 +34,12 @@ public sealed record TaskResult
 
     public string? Queue { get; init; }
 
+    /// <summary>The task's reply_to: the client queue that the rpc backend sends this result to. Never stored.</summary>
+    public string? ReplyTo { get; init; }
+
+    /// <summary>The task's correlation_id, which the rpc backend puts on the result message; the task id when null. Never stored.</summary>
+    public string? CorrelationId { get; init; }
+
     public bool IsReady => TaskStates.IsReady(Status);
 
     /// <summary>The exception carried by a FAILURE, RETRY or REVOKED result; null for the other states.</summary>

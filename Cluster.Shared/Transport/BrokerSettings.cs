@@ -1,9 +1,11 @@
+using ClusterQueue.Transport.Amqp;
+
 namespace ClusterQueue.Transport;
 
 /// <summary>The <c>cluster-queue.broker</c> settings: which broker to use and how the embedded transports poll and lease.</summary>
 public sealed record BrokerSettings
 {
-    /// <summary>Broker URL: <c>memory://</c>, <c>memory://name</c> or <c>sqlite:///path.db</c> (kebab-case key <c>url</c>).</summary>
+    /// <summary>Broker URL: <c>memory://</c>, <c>memory://name</c>, <c>sqlite:///path.db</c>, <c>amqp://user:pass@host:port/vhost</c> or <c>amqps://…</c> (kebab-case key <c>url</c>).</summary>
     public string Url { get; init; } = "sqlite:///cluster-queue.db";
 
     /// <summary>How often a consumer looks for messages published by other processes (<c>polling-interval</c>).</summary>
@@ -23,4 +25,7 @@ public sealed record BrokerSettings
 
     /// <summary>How long opening a connection may take (<c>connection-timeout</c>).</summary>
     public TimeSpan ConnectionTimeout { get; init; } = TimeSpan.FromSeconds(4);
+
+    /// <summary>RabbitMQ-only options (<c>amqp</c>).</summary>
+    public AmqpSettings Amqp { get; init; } = new();
 }

@@ -1,3 +1,4 @@
+using ClusterQueue.Transport.Amqp;
 using ClusterQueue.Transport.Memory;
 using ClusterQueue.Transport.Sqlite;
 using ClusterQueue.Transport.Virtual;
@@ -12,7 +13,7 @@ public sealed class TransportRegistry
     private readonly Dictionary<string, Func<BrokerUrl, BrokerSettings, ILoggerFactory, ITransport>> factories =
         new(StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>The registry with the embedded transports: <c>memory://</c> and <c>sqlite:///</c>.</summary>
+    /// <summary>The registry with the embedded transports, <c>memory://</c> and <c>sqlite:///</c>, and RabbitMQ's <c>amqp://</c> and <c>amqps://</c>.</summary>
     public static TransportRegistry CreateDefault()
     {
         var registry = new TransportRegistry();
@@ -20,6 +21,8 @@ public sealed class TransportRegistry
             new VirtualTransport(MemoryBrokers.Get(url.MemoryName()), settings, logging.CreateLogger("ClusterQueue.Transport.Memory")));
         registry.Register("sqlite", (url, settings, logging) =>
             new VirtualTransport(new SqliteMessageStore(url.SqlitePath()), settings, logging.CreateLogger("ClusterQueue.Transport.Sqlite")));
+        registry.Register("amqp", (url, settings, logging) => new AmqpTransport(url, settings, logging.CreateLogger("ClusterQueue.Transport.Amqp")));
+        registry.Register("amqps", (url, settings, logging) => new AmqpTransport(url, settings, logging.CreateLogger("ClusterQueue.Transport.Amqp")));
         return registry;
     }
 
