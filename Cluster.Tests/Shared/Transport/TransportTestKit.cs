@@ -77,6 +77,9 @@ internal static class TransportTestKit
         }
     }
 
+    public static bool TryReadNow(this IQueueConsumer consumer, out Delivery? delivery) =>
+        consumer.Deliveries.TryRead(out delivery);
+
     public static Dictionary<string, object?> Map(params (string Key, object? Value)[] pairs) =>
         pairs.ToDictionary(p => p.Key, p => p.Value);
 }
