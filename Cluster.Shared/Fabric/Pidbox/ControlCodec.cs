@@ -108,7 +108,7 @@ public static class ControlCodec
     }
 
     // py-amqp sends an int that fits 32 bits as 'I'; a long would arrive as 'L' (interop note 3).
-    private static object ClockHeader(long clock) => clock is >= int.MinValue and <= int.MaxValue ? (int)clock : clock;
+    private static object ClockHeader(long clock) => clock is >= int.MinValue and <= int.MaxValue ? (object)(int)clock : clock;
 
     private static List<string>? Destination(JsonNode? node)
     {
