@@ -69,7 +69,9 @@ public sealed class RevokedTaskSet : IDisposable
         var now = Now;
         lock (gate)
         {
-            store?.Remove(set.Purge(now));
+            // Purged even without a store: a null-conditional call would skip evaluating its argument.
+            var expired = set.Purge(now);
+            store?.Remove(expired);
             return [.. set.Entries.Select(e => e.Id)];
         }
     }
@@ -85,7 +87,8 @@ public sealed class RevokedTaskSet : IDisposable
         var revoked = new JsonObject();
         lock (gate)
         {
-            store?.Remove(set.Purge(now));
+            var expired = set.Purge(now);
+            store?.Remove(expired);
             foreach (var (id, revokedAt) in set.Entries)
             {
                 revoked[id] = new JsonArray(JsonValue.Create(monotonic - (now - revokedAt)), id);
