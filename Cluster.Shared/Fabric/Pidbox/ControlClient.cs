@@ -73,7 +73,8 @@ public sealed class ControlClient : IAsyncDisposable
         var wait = timeout ?? settings.ReplyTimeout;
         var ticket = await SendAsync(method, arguments, target, reply, wait, cancellationToken).ConfigureAwait(false);
         if (ticket is null) return [];
-        return await CollectAsync(ticket, wait, limit ?? target?.Destination?.Count, cancellationToken).ConfigureAwait(false);
+        var expected = limit ?? (target?.Destination is { Count: > 0 } destination ? destination.Count : null);
+        return await CollectAsync(ticket, wait, expected, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Publishes a request and returns its ticket (null when no reply is wanted); collect with <see cref="CollectAsync"/>.</summary>
