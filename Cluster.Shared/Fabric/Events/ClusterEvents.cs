@@ -78,11 +78,11 @@ public sealed record WorkerEvent : ClusterEvent
     /// <summary>1, 5 and 15 minute load averages, rounded up to 2 decimals.</summary>
     public IReadOnlyList<double>? Loadavg { get; init; }
 
-    public string SwIdent { get; init; } = "py-celery";
+    public string SwIdent { get; init; } = SoftwareInfo.Ident;
 
-    public string SwVer { get; init; } = "5.2.6";
+    public string SwVer { get; init; } = SoftwareInfo.Version;
 
-    public string SwSys { get; init; } = "Linux";
+    public string SwSys { get; init; } = SoftwareInfo.System;
 
     protected override void WriteFields(JsonObject json)
     {

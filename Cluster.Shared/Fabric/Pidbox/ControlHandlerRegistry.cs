@@ -12,11 +12,15 @@ public sealed class ControlHandlerRegistry
 
     public IReadOnlyCollection<string> Names => handlers.Keys;
 
-    /// <summary>Adds a handler under its method and aliases; a name already taken is an error, so two handlers never race for one command.</summary>
+    /// <summary>
+    /// Adds a handler under its method, its own aliases and Celery's aliases for that method (<see cref="ControlMethods.CeleryAliases"/>);
+    /// a name already taken is an error, so two handlers never race for one command.
+    /// </summary>
     public ControlHandlerRegistry Add(IControlHandler handler)
     {
         ArgumentNullException.ThrowIfNull(handler);
-        foreach (var name in handler.Aliases.Prepend(handler.Method))
+        var celery = ControlMethods.CeleryAliases.TryGetValue(handler.Method, out var known) ? known : [];
+        foreach (var name in handler.Aliases.Prepend(handler.Method).Concat(celery).Distinct(StringComparer.Ordinal))
         {
             if (string.IsNullOrEmpty(name)) throw new ArgumentException("a control handler's method and aliases must not be empty", nameof(handler));
             if (!handlers.TryAdd(name, handler)) throw new ArgumentException($"control command '{name}' already has a handler", nameof(handler));

@@ -16,8 +16,7 @@ public static class FabricControlHandlers
     public static IControlHandler Revoked(RevokedTaskSet revoked) =>
         new DelegateControlHandler(
             "revoked",
-            (_, _) => ValueTask.FromResult(ControlResponse.Reply(new System.Text.Json.Nodes.JsonArray([.. revoked.Snapshot().Select(id => (System.Text.Json.Nodes.JsonNode?)id)]))),
-            "dump_revoked");
+            (_, _) => ValueTask.FromResult(ControlResponse.Reply(new System.Text.Json.Nodes.JsonArray([.. revoked.Snapshot().Select(id => (System.Text.Json.Nodes.JsonNode?)id)]))));
 
     /// <summary>
     /// <c>revoke</c> (and <c>terminate</c> with terminate forced on): records the ids, then, when asked to terminate,

@@ -39,6 +39,30 @@ public sealed record RequestInfo(
     };
 
     public static JsonArray ListToJson(IEnumerable<RequestInfo> requests) => [.. requests.Select(r => (JsonNode)r.ToJson())];
+
+    /// <summary>Reads one request info from a reply; a missing or mistyped field is a <see cref="FabricMessageException"/> naming it.</summary>
+    public static RequestInfo Parse(JsonNode? json)
+    {
+        if (json is not JsonObject o) throw new FabricMessageException("request info must be an object");
+        var delivery = o["delivery_info"] as JsonObject ?? throw new FabricMessageException("request info field 'delivery_info' must be an object");
+        try
+        {
+            return new RequestInfo(
+                (string?)o["id"] ?? throw new FabricMessageException("request info field 'id' is missing"),
+                (string?)o["name"] ?? throw new FabricMessageException("request info field 'name' is missing"),
+                o["args"]?.DeepClone(),
+                o["kwargs"]?.DeepClone(),
+                (string?)o["hostname"] ?? "",
+                (double?)o["time_start"],
+                (bool?)o["acknowledged"] ?? false,
+                new DeliveryInfo((string?)delivery["exchange"] ?? "", (string?)delivery["routing_key"] ?? "", (int?)delivery["priority"], (bool?)delivery["redelivered"] ?? false),
+                (int?)o["worker_pid"]);
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException)
+        {
+            throw new FabricMessageException($"request info has a field of the wrong type: {e.Message}", e);
+        }
+    }
 }
 
 /// <summary>An entry of the <c>scheduled</c> reply: an ETA task held by the worker.</summary>

@@ -50,11 +50,41 @@ public class EventCodecTests
     [Fact]
     public void ShortHeartbeat_WritesFreqAsAnInt_LikeTheHeartbeatCommandsAnswer()
     {
-        var evt = new WorkerEvent(WorkerEvent.Heartbeat) { Hostname = "celery@vm", Freq = 5, Pid = 1, Clock = 2, Timestamp = 3.5 };
+        var captured = FabricFixtures.Load("events-catalog.json")["events"]!["worker-heartbeat (reply to heartbeat control command)"]!;
+        var evt = new WorkerEvent(WorkerEvent.Heartbeat)
+        {
+            Hostname = "celery@vm", Pid = 9443, Clock = 243, Freq = 5, Timestamp = 1795253878.6419888, SwIdent = "py-celery", SwVer = "5.2.6", SwSys = "Linux",
+        };
 
-        Assert.Equal(
-            """{"hostname": "celery@vm", "utcoffset": 0, "pid": 1, "clock": 2, "freq": 5, "sw_ident": "py-celery", "sw_ver": "5.2.6", "sw_sys": "Linux", "timestamp": 3.5, "type": "worker-heartbeat"}""",
-            FabricTestKit.Text(EventCodec.Encode(evt).Body));
+        Assert.Equal((string)captured["envelope_body_raw_utf8"]!, FabricTestKit.Text(EventCodec.Encode(evt).Body));
+    }
+
+    [Fact]
+    public void WorkerEvent_NamesThisImplementation_NotPythonCelery()
+    {
+        var evt = new WorkerEvent(WorkerEvent.Online);
+
+        Assert.Equal("cluster-queue", evt.SwIdent);
+        Assert.Matches("^[0-9]+\\.[0-9]+", evt.SwVer);
+        Assert.Equal(OperatingSystem.IsLinux() ? "Linux" : OperatingSystem.IsWindows() ? "Windows" : "Darwin", evt.SwSys);
+    }
+
+    [Theory]
+    [InlineData("0.38 0.38 0.23 1/234 5678", 0.38, 0.38, 0.23)]
+    [InlineData("0.371 0.3801 0.2 1/2 3", 0.38, 0.39, 0.2)]
+    [InlineData("2.00 1.50 0.00 3/4 5", 2.0, 1.5, 0.0)]
+    public void LoadAverage_IsRoundedUpToTwoDecimals(string line, double one, double five, double fifteen)
+    {
+        Assert.Equal([one, five, fifteen], SoftwareInfo.ParseLoadAverage(line));
+    }
+
+    [Fact]
+    public void LoadAverage_OfThisMachine_HasThreeNonNegativeNumbers()
+    {
+        var load = SoftwareInfo.LoadAverage();
+
+        Assert.Equal(3, load.Count);
+        Assert.All(load, l => Assert.True(l >= 0));
     }
 
     [Fact]

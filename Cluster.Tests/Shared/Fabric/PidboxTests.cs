@@ -288,6 +288,33 @@ public sealed class PidboxTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Registry_GivesAHandlerCelerysAliasesForItsMethod()
+    {
+        var registry = new ControlHandlerRegistry([
+            new DelegateControlHandler("active", (_, _) => ValueTask.FromResult(ControlResponse.Reply(new JsonArray()))),
+            FabricControlHandlers.Ping(),
+        ]);
+        await StartNodeAsync("celery@vm", registry);
+
+        var replies = await Client().BroadcastAsync("dump_active", target: ControlTarget.Nodes("celery@vm"), timeout: FabricTestKit.Patience);
+
+        Assert.Equal("[]", Assert.Single(replies).Value!.ToJsonString());
+        Assert.True(registry.TryGet("dump_active", out _));
+        Assert.False(registry.TryGet("dump_ping", out _));
+    }
+
+    [Fact]
+    public async Task EmptyDestinationList_MeansEveryNode_AndGathersUntilTheTimeout()
+    {
+        await StartNodeAsync("a@h");
+
+        // No limit applies, so the gather runs to its timeout; the one reply arrives long before it.
+        var replies = await Client().PingAsync(new ControlTarget(Destination: []), TimeSpan.FromSeconds(5));
+
+        Assert.Equal("a@h", Assert.Single(replies).Node);
+    }
+
+    [Fact]
     public async Task Client_BadMatcher_FailsBeforeSending()
     {
         var client = Client();
