@@ -1,3 +1,4 @@
+using ClusterQueue.Fabric.Events;
 using ClusterQueue.Fabric.Revocation;
 
 namespace ClusterQueue.Fabric.Pidbox;
@@ -30,6 +31,32 @@ public static class FabricControlHandlers
             if (!arguments.Terminate) return ControlReplies.Revoked(ids);
             var terminated = terminate is null ? [] : await terminate(ids, arguments.Signal, cancellationToken).ConfigureAwait(false);
             return ControlReplies.Terminated(terminated);
+        });
+
+    /// <summary><c>heartbeat</c>: sends a short <c>worker-heartbeat</c> (freq 5, software info only) at once and replies null, as Celery does.</summary>
+    public static IControlHandler Heartbeat(EventDispatcher dispatcher) =>
+        new DelegateControlHandler("heartbeat", async (_, cancellationToken) =>
+        {
+            await dispatcher.SendAsync(new WorkerEvent(WorkerEvent.Heartbeat) { Freq = 5 }, cancellationToken).ConfigureAwait(false);
+            return ControlReplies.Heartbeat;
+        });
+
+    /// <summary><c>enable_events</c>: turns task events on, saying whether they already were.</summary>
+    public static IControlHandler EnableEvents(EventDispatcher dispatcher) =>
+        new DelegateControlHandler("enable_events", (_, _) =>
+        {
+            var was = dispatcher.TaskEventsEnabled;
+            dispatcher.TaskEventsEnabled = true;
+            return ValueTask.FromResult(ControlReplies.TaskEventsEnabled(was));
+        });
+
+    /// <summary><c>disable_events</c>: turns task events off, saying whether they already were.</summary>
+    public static IControlHandler DisableEvents(EventDispatcher dispatcher) =>
+        new DelegateControlHandler("disable_events", (_, _) =>
+        {
+            var was = !dispatcher.TaskEventsEnabled;
+            dispatcher.TaskEventsEnabled = false;
+            return ValueTask.FromResult(ControlReplies.TaskEventsDisabled(was));
         });
 
     /// <summary>The fabric's own commands for a node: ping, clock, revoked, revoke and the mingle hello.</summary>
