@@ -153,8 +153,8 @@ public sealed class ControlClient : IAsyncDisposable
     }
 
     /// <summary><c>ping</c>: each node answers <c>{"ok": "pong"}</c>.</summary>
-    public Task<IReadOnlyList<ControlReply>> PingAsync(ControlTarget? target = null, TimeSpan? timeout = null, int? limit = null, CancellationToken cancellationToken = default) =>
-        BroadcastAsync("ping", [], target, true, timeout, limit, cancellationToken);
+    public Task<IReadOnlyList<ControlReply>> PingAsync(ControlTarget? target = null, TimeSpan? timeout = null, int? limit = null, bool reply = true, CancellationToken cancellationToken = default) =>
+        BroadcastAsync("ping", [], target, reply, timeout, limit, cancellationToken);
 
     /// <summary>An inspect command (<c>active</c>, <c>reserved</c>, <c>stats</c>...) with the arguments Celery's <c>inspect()</c> sends for it.</summary>
     public Task<IReadOnlyList<ControlReply>> InspectAsync(string method, ControlTarget? target = null, TimeSpan? timeout = null, int? limit = null, CancellationToken cancellationToken = default) =>

@@ -5,8 +5,9 @@ namespace ClusterQueue.Fabric.Pidbox;
 
 /// <summary>Decides whether a node acts on a request, as kombu's <c>Node.handle_message</c> does.</summary>
 /// <remarks>
-/// Every node queue receives every request (fanout), so each node filters for itself: it must be in
-/// <c>destination</c> when one is given, and its name must match <c>pattern</c> when a pattern and a matcher are given.
+/// Every node queue receives every request (fanout), so each node filters for itself. As in kombu 5.2.4, a non-empty
+/// <c>destination</c> decides alone (the pattern is then ignored); otherwise a pattern with a matcher decides; otherwise
+/// every node acts.
 /// </remarks>
 public static class NodeSelector
 {
@@ -16,7 +17,7 @@ public static class NodeSelector
     public static bool Selects(ControlRequest request, string nodeName)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (request.Destination is { Count: > 0 } destination && !destination.Contains(nodeName, StringComparer.Ordinal)) return false;
+        if (request.Destination is { Count: > 0 } destination) return destination.Contains(nodeName, StringComparer.Ordinal);
         if (string.IsNullOrEmpty(request.Pattern) || string.IsNullOrEmpty(request.Matcher)) return true;
         return Matches(nodeName, request.Pattern, request.Matcher);
     }

@@ -26,7 +26,7 @@ public sealed class PidboxNode : IAsyncDisposable
     private long handled;
     private long malformed;
 
-    /// <remarks><c>appClock</c>: The app's event clock; every request received moves it forward, as a Celery worker does.</remarks>
+    /// <remarks><c>appClock</c>: The app's event clock; every request read moves it forward, as a Celery worker does.</remarks>
     public PidboxNode(
         ITransport transport,
         string nodeName,
@@ -109,9 +109,10 @@ public sealed class PidboxNode : IAsyncDisposable
             return;
         }
 
-        if (!selected) return;
+        // Like a Celery worker, every request read moves both clocks, whether or not it is meant for this node.
         appClock?.Forward();
         MailboxClock.Adjust(request.Clock);
+        if (!selected) return;
         var response = await DispatchAsync(request, cancellationToken).ConfigureAwait(false);
         Interlocked.Increment(ref handled);
         if (!response.SendsReply || !request.WantsReply) return;

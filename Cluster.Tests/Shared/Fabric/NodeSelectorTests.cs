@@ -21,8 +21,9 @@ public class NodeSelectorTests
     [InlineData(null, "celery@[uv]m", "glob", true)]
     [InlineData(null, "celery@[!v]m", "glob", false)]
     [InlineData(null, "celery@x*", null, true)]
-    [InlineData(new[] { "celery@vm" }, "other@*", "glob", false)]
-    public void Selects_FollowsDestinationAndPattern(string[]? destination, string? pattern, string? matcher, bool expected)
+    [InlineData(new[] { "celery@vm" }, "other@*", "glob", true)]
+    [InlineData(new[] { "celery@vm2" }, "celery@*", "glob", false)]
+    public void Selects_DestinationDecidesAlone_ElsePatternWithMatcher_ElseEveryNode(string[]? destination, string? pattern, string? matcher, bool expected)
     {
         var request = new ControlRequest { Method = "ping", Destination = destination, Pattern = pattern, Matcher = matcher };
 

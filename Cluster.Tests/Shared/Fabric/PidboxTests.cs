@@ -262,17 +262,22 @@ public sealed class PidboxTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task EveryRequestTheNodeActsOn_ForwardsTheAppClock_NotTheMailboxClock()
+    public async Task EveryRequestRead_ForwardsTheAppClock_EvenOneForAnotherNode()
     {
         var appClock = new LamportClock(100);
         var node = await StartNodeAsync("celery@vm", FabricControlHandlers.CreateRegistry("celery@vm", new RevokedTaskSet(), appClock), appClock);
         var client = Client();
 
+        await client.PingAsync(ControlTarget.Nodes("celery@other"), reply: false);
         var reply = Assert.Single(await client.InspectAsync("clock", ControlTarget.Nodes("celery@vm"), FabricTestKit.Patience));
 
-        Assert.Equal(101, (long)reply.Value!["clock"]!);
-        Assert.Equal(3, reply.Clock);
-        Assert.Equal(3, node.MailboxClock.Value);
+        // 100 → 101 for the request meant elsewhere, → 102 for the clock request itself.
+        Assert.Equal(102, (long)reply.Value!["clock"]!);
+
+        // The mailbox clock is separate: requests at 1 and 2 give adjust → 2, adjust → 3, and forward → 4 for the reply.
+        Assert.Equal(4, reply.Clock);
+        Assert.Equal(4, node.MailboxClock.Value);
+        Assert.Equal(1, node.HandledCount);
     }
 
     [Fact]
