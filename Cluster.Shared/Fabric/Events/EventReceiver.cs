@@ -43,7 +43,7 @@ public sealed class EventReceiver : IAsyncDisposable
 
     public string RoutingKey { get; }
 
-    /// <summary>Events in arrival order; completes when the receiver is disposed.</summary>
+    /// <summary>Events in arrival order; completes when the receiver is disposed, or with a <see cref="TransportException"/> when the broker connection is lost.</summary>
     public ChannelReader<ReceivedEvent> Events => events.Reader;
 
     /// <summary>Messages dropped because they could not be read.</summary>
@@ -92,26 +92,39 @@ public sealed class EventReceiver : IAsyncDisposable
 
     private async Task PumpAsync(IQueueConsumer source, CancellationToken cancellationToken)
     {
-        await foreach (var delivery in source.Deliveries.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        try
         {
-            IReadOnlyList<ClusterEvent> decoded;
-            try
+            await foreach (var delivery in source.Deliveries.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
-                decoded = EventCodec.DecodeBody(delivery.Message.Body);
+                await HandleAsync(delivery, cancellationToken).ConfigureAwait(false);
             }
-            catch (FabricMessageException e)
-            {
-                Interlocked.Increment(ref malformed);
-                logger.LogWarning("dropped a malformed event message ({RoutingKey}): {Problem}", delivery.RoutingKey, e.Message);
-                continue;
-            }
+        }
+        catch (TransportException e)
+        {
+            logger.LogWarning(e, "event receiver on {Queue} lost its broker connection", QueueName);
+            events.Writer.TryComplete(e);
+        }
+    }
 
-            var receivedAt = time.GetUtcNow();
-            foreach (var evt in decoded)
-            {
-                if (clock is not null && evt is not TaskSentEvent) clock.Adjust(evt.Clock);
-                await events.Writer.WriteAsync(new ReceivedEvent(evt, receivedAt), cancellationToken).ConfigureAwait(false);
-            }
+    private async Task HandleAsync(Delivery delivery, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<ClusterEvent> decoded;
+        try
+        {
+            decoded = EventCodec.DecodeBody(delivery.Message.Body);
+        }
+        catch (FabricMessageException e)
+        {
+            Interlocked.Increment(ref malformed);
+            logger.LogWarning("dropped a malformed event message ({RoutingKey}): {Problem}", delivery.RoutingKey, e.Message);
+            return;
+        }
+
+        var receivedAt = time.GetUtcNow();
+        foreach (var evt in decoded)
+        {
+            if (clock is not null && evt is not TaskSentEvent) clock.Adjust(evt.Clock);
+            await events.Writer.WriteAsync(new ReceivedEvent(evt, receivedAt), cancellationToken).ConfigureAwait(false);
         }
     }
 }

@@ -53,6 +53,9 @@ public sealed class ControlClient : IAsyncDisposable
     /// <summary>The routing key of this client's reply queue.</summary>
     public string Oid { get; } = Guid.NewGuid().ToString();
 
+    /// <summary>The loop reading the reply queue; it ends when its consumer is lost, and the next call starts another.</summary>
+    internal Task ReplyPump => pump ?? Task.CompletedTask;
+
     /// <summary>The mailbox clock: forwarded for each request, adjusted by each reply.</summary>
     public LamportClock MailboxClock { get; } = new();
 
@@ -235,7 +238,7 @@ public sealed class ControlClient : IAsyncDisposable
 
     private async Task EnsureStartedAsync(bool needReplies, CancellationToken cancellationToken)
     {
-        if (exchangesDeclared && (!needReplies || replies is not null)) return;
+        if (exchangesDeclared && (!needReplies || pump is { IsCompleted: false })) return;
         await starting.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -245,8 +248,11 @@ public sealed class ControlClient : IAsyncDisposable
                 exchangesDeclared = true;
             }
 
-            if (needReplies && replies is null)
+            if (needReplies && pump is not { IsCompleted: false })
             {
+                // A pump that ended lost its consumer with the broker connection; the queue is declared again with a new consumer.
+                if (replies is not null) await replies.DisposeAsync().ConfigureAwait(false);
+                replies = null;
                 var queue = topology.ReplyQueue(Oid);
                 await transport.DeclareQueueAsync(topology.ReplyQueueDeclaration(Oid), cancellationToken).ConfigureAwait(false);
                 await transport.BindQueueAsync(new QueueBinding(queue, topology.ReplyExchange, Oid), cancellationToken).ConfigureAwait(false);
@@ -262,6 +268,19 @@ public sealed class ControlClient : IAsyncDisposable
     }
 
     private async Task PumpAsync(IQueueConsumer consumer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await PumpRepliesAsync(consumer, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TransportException e)
+        {
+            // The next call consumes again; calls gathering now end at their timeout.
+            logger.LogWarning(e, "control reply queue {Queue} lost its broker connection", topology.ReplyQueue(Oid));
+        }
+    }
+
+    private async Task PumpRepliesAsync(IQueueConsumer consumer, CancellationToken cancellationToken)
     {
         await foreach (var delivery in consumer.Deliveries.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {

@@ -49,6 +49,12 @@ public sealed class PidboxNode : IAsyncDisposable
     /// <summary>The mailbox clock, separate from the app clock; replies carry it in their <c>clock</c> header.</summary>
     public LamportClock MailboxClock { get; } = new();
 
+    /// <summary>
+    /// Runs while the node consumes; faults with <see cref="TransportException"/> when the broker connection is lost,
+    /// so that the owner can start a new node with backoff.
+    /// </summary>
+    public Task Completion => loop ?? Task.CompletedTask;
+
     /// <summary>Requests this node acted on.</summary>
     public long HandledCount => Interlocked.Read(ref handled);
 
@@ -78,6 +84,10 @@ public sealed class PidboxNode : IAsyncDisposable
             catch (OperationCanceledException)
             {
                 // The loop ends by cancellation.
+            }
+            catch (TransportException)
+            {
+                // Already seen by whoever watches Completion; disposing must still release the consumer.
             }
         }
 
