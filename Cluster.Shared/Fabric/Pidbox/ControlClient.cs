@@ -27,6 +27,9 @@ public sealed class ControlClient : IAsyncDisposable
     // Replies nobody collects would otherwise pile up for the client's lifetime.
     private const int MaxUnclaimedReplies = 10_000;
 
+    // Late replies to finished gathers are recognised by ticket and dropped, rather than kept as unclaimed.
+    private const int RememberedFinishedTickets = 1_024;
+
     private readonly ITransport transport;
     private readonly PidboxTopology topology;
     private readonly ControlSettings settings;
@@ -35,6 +38,8 @@ public sealed class ControlClient : IAsyncDisposable
     private readonly object gate = new();
     private readonly Dictionary<string, Channel<ControlReply>> waiting = new(StringComparer.Ordinal);
     private readonly LinkedList<ControlReply> unclaimed = new();
+    private readonly HashSet<string> finished = new(StringComparer.Ordinal);
+    private readonly Queue<string> finishedOrder = new();
     private readonly SemaphoreSlim starting = new(1, 1);
     private readonly CancellationTokenSource stopping = new();
     private IQueueConsumer? replies;
@@ -116,6 +121,7 @@ public sealed class ControlClient : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(ticket);
         if (limit is <= 0) throw new ArgumentOutOfRangeException(nameof(limit), limit, "the reply limit must be positive");
+        if (timeout < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "the reply timeout must not be negative");
         var inbox = Channel.CreateUnbounded<ControlReply>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
         lock (gate)
         {
@@ -149,7 +155,18 @@ public sealed class ControlClient : IAsyncDisposable
         }
         finally
         {
-            lock (gate) waiting.Remove(ticket);
+            lock (gate)
+            {
+                waiting.Remove(ticket);
+
+                // Replies beyond the limit stay available to a later collect of the same ticket.
+                while (inbox.Reader.TryRead(out var extra)) unclaimed.AddLast(extra);
+                if (finished.Add(ticket))
+                {
+                    finishedOrder.Enqueue(ticket);
+                    if (finishedOrder.Count > RememberedFinishedTickets) finished.Remove(finishedOrder.Dequeue());
+                }
+            }
         }
 
         return gathered;
@@ -307,6 +324,12 @@ public sealed class ControlClient : IAsyncDisposable
             if (reply.Ticket is not null && waiting.TryGetValue(reply.Ticket, out var inbox))
             {
                 inbox.Writer.TryWrite(reply);
+                return;
+            }
+
+            if (reply.Ticket is not null && finished.Contains(reply.Ticket))
+            {
+                logger.LogDebug("dropped a late control reply from {Node}: its gather had ended", reply.Node);
                 return;
             }
 

@@ -197,8 +197,10 @@ public sealed class PidboxTests : IAsyncLifetime
         var first = await client.SendAsync("ping", target: ControlTarget.Nodes("fast@h", "slow@h"));
         var fast = await client.CollectAsync(first!, FabricTestKit.Patience, limit: 1);
         var rest = await client.CollectAsync(first!, TimeSpan.FromMilliseconds(200), limit: 1);
+        // Collecting again before the reply is released: a reply to a gather that has ended is otherwise dropped as late.
+        var lateCollect = client.CollectAsync(first!, FabricTestKit.Patience, limit: 1);
         release.SetResult();
-        var late = await client.CollectAsync(first!, FabricTestKit.Patience, limit: 1);
+        var late = await lateCollect;
 
         Assert.Equal("fast@h", Assert.Single(fast).Node);
         Assert.Empty(rest);
@@ -232,6 +234,23 @@ public sealed class PidboxTests : IAsyncLifetime
         Assert.All(firstReplies, r => Assert.Equal("pong", (string)r.Value!["ok"]!));
         Assert.Equal(2, firstReplies.Count);
         Assert.Equal(2, secondReplies.Count);
+    }
+
+    [Fact]
+    public async Task RepliesBeyondTheLimit_StayForTheNextCollectOfTheTicket()
+    {
+        await StartNodeAsync("a@h");
+        await StartNodeAsync("b@h");
+        var client = Client();
+        var ticket = await client.SendAsync("ping");
+
+        // The second collect waits for two replies, so both have arrived before the first takes one.
+        var both = await client.CollectAsync((await client.SendAsync("ping"))!, FabricTestKit.Patience, limit: 2);
+        var one = await client.CollectAsync(ticket!, FabricTestKit.Patience, limit: 1);
+        var other = await client.CollectAsync(ticket!, FabricTestKit.Patience, limit: 1);
+
+        Assert.Equal(2, both.Count);
+        Assert.Equal(["a@h", "b@h"], one.Concat(other).Select(r => r.Node).Order(StringComparer.Ordinal));
     }
 
     [Fact]
