@@ -15,11 +15,12 @@ internal sealed class NodeSupervisor : ReceiveActor
     private readonly NodeServices _node;
     private IActorRef _pool = ActorRefs.Nobody;
     private IActorRef _timers = ActorRefs.Nobody;
+    private readonly List<IActorRef> _consumers = [];
 
     public NodeSupervisor(NodeServices node)
     {
         _node = node;
-        Receive<GetNodeChildren>(_ => Sender.Tell(new NodeChildren(_pool, _timers), Self));
+        Receive<GetNodeChildren>(_ => Sender.Tell(new NodeChildren(_pool, _timers, _consumers), Self));
     }
 
     protected override void PreStart()
@@ -35,7 +36,7 @@ internal sealed class NodeSupervisor : ReceiveActor
             var consumer = Props.Create(() => new QueueConsumer(_node, queue, pool, timers));
             var backoff = BackoffOptions.CreateOnFailure(consumer, "consumer", MinReconnectDelay, MaxReconnectDelay, randomFactor: 0.2)
                 .WithAutoReset(TimeSpan.FromSeconds(30));
-            Context.ActorOf(BackoffSupervisor.Props(backoff), $"queue-{i}-{ActorName(queue)}");
+            _consumers.Add(Context.ActorOf(BackoffSupervisor.Props(backoff), $"queue-{i}-{ActorName(queue)}"));
         }
     }
 

@@ -46,6 +46,12 @@ internal sealed class QueueConsumer : ReceiveActor
             return AdjustFairWindowAsync();
         });
         ReceiveAsync<LeaseSettled>(_ => AdjustFairWindowAsync());
+        Receive<StopConsuming>(_ =>
+        {
+            // Handlers run one at a time, so every earlier delivery has been handed off by now.
+            _pumpStop?.Cancel();
+            Sender.Tell(ConsumerStopped.Instance, Self);
+        });
     }
 
     protected override void PreStart() => Self.Tell(Connect.Instance, Self);

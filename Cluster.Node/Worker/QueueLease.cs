@@ -91,9 +91,10 @@ internal sealed class QueueLease(IQueueConsumer consumer, int basePrefetch, ILog
             Settled?.Invoke();
             return true;
         }
-        catch (Exception e) when (e is TransportException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            // The consumer was lost; the broker redelivers the message, so at-least-once still holds.
+            // Whatever the broker's error, it redelivers an unsettled message, so at-least-once still holds; failing the
+            // executor here would only lose its slot.
             log.LogWarning(e, "Could not settle delivery {Tag} on {Queue}; the broker will deliver it again", delivery.DeliveryTag, Queue);
             return false;
         }

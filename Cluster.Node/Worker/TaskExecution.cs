@@ -38,6 +38,7 @@ internal sealed class TaskExecution(NodeServices node)
             return false;
         }
 
+        node.Started(request);
         var running = node.Running.Add(request);
         try
         {
@@ -62,7 +63,6 @@ internal sealed class TaskExecution(NodeServices node)
         activity?.SetTag("celery.hostname", node.Name);
         using var scope = node.Log.BeginScope(new Dictionary<string, object> { ["NodeName"] = node.Name, ["TaskId"] = message.Id, ["TaskName"] = message.Task });
 
-        node.Started(request);
         node.Raise(TaskEventKind.Started, message.Id, message.Task);
         if (options.TrackStarted && !ignoreResult)
         {

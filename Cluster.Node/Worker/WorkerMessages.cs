@@ -42,4 +42,15 @@ internal sealed class GetNodeChildren
     public static readonly GetNodeChildren Instance = new();
 }
 
-internal sealed record NodeChildren(IActorRef Pool, IActorRef Timers);
+internal sealed record NodeChildren(IActorRef Pool, IActorRef Timers, IReadOnlyList<IActorRef> Consumers);
+
+/// <summary>Stop reading deliveries; the reply <see cref="ConsumerStopped"/> means no hand-off is in flight any more.</summary>
+internal sealed class StopConsuming
+{
+    public static readonly StopConsuming Instance = new();
+}
+
+internal sealed class ConsumerStopped
+{
+    public static readonly ConsumerStopped Instance = new();
+}

@@ -10,6 +10,7 @@ namespace ClusterQueue.Node.Worker;
 public sealed class WorkerNode : IAsyncDisposable
 {
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan ConsumerStopTimeout = TimeSpan.FromSeconds(5);
 
     private readonly NodeServices _node;
     private readonly ActorSystem _system;
@@ -128,6 +129,7 @@ public sealed class WorkerNode : IAsyncDisposable
             }
 
             var children = await _supervisor.Ask<NodeChildren>(GetNodeChildren.Instance, AskTimeout).ConfigureAwait(false);
+            await Task.WhenAll(children.Consumers.Select(StopConsumerAsync)).ConfigureAwait(false);
             await children.Timers.Ask<Drained>(ReleaseHeld.Instance, AskTimeout).ConfigureAwait(false);
             var drained = await children.Pool.Ask<Drained>(DrainReserved.Instance, AskTimeout).ConfigureAwait(false);
             if (!cold)
@@ -158,6 +160,18 @@ public sealed class WorkerNode : IAsyncDisposable
 
             _node.Log.LogInformation("{Node} stopped: {Stats}", Name, Stats);
             _completion.TrySetResult();
+        }
+    }
+
+    /// <summary>Waits until a consumer has handed off what it was handling; one backing off after a fault has nothing in hand.</summary>
+    private static async Task StopConsumerAsync(IActorRef consumer)
+    {
+        try
+        {
+            await consumer.Ask<ConsumerStopped>(StopConsuming.Instance, ConsumerStopTimeout).ConfigureAwait(false);
+        }
+        catch (AskTimeoutException)
+        {
         }
     }
 

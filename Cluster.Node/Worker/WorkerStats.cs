@@ -38,10 +38,11 @@ public sealed class WorkerStats
     public override string ToString() =>
         $"received={Received} started={Started} succeeded={Succeeded} failed={Failed} retried={Retried} revoked={Revoked} rejected={Rejected} active={Active} reserved={Reserved}";
 
+    // Gauges move before the totals, so a reader who sees a total has also seen the gauge it implies.
     internal void OnReceived()
     {
-        Interlocked.Increment(ref _received);
         Interlocked.Increment(ref _reserved);
+        Interlocked.Increment(ref _received);
     }
 
     /// <summary>A reserved task left without running: requeued at shutdown, or dropped because its consumer was lost.</summary>
@@ -50,8 +51,8 @@ public sealed class WorkerStats
     internal void OnStarted()
     {
         Interlocked.Decrement(ref _reserved);
-        Interlocked.Increment(ref _started);
         Interlocked.Increment(ref _active);
+        Interlocked.Increment(ref _started);
     }
 
     internal void OnFinished() => Interlocked.Decrement(ref _active);

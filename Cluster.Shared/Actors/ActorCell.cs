@@ -290,7 +290,9 @@ internal sealed class ActorCell : IInternalActorRef, IActorContext, IThreadPoolW
             ObserveHandler(handler);
         }
 
-        Volatile.Write(ref _scheduled, 0);
+        // A full fence, not a release write: the mailbox peek below must not be reordered before this store, or a
+        // teller that enqueued meanwhile and still saw the flag set is never scheduled (a lost wake-up, seen on x64).
+        Interlocked.Exchange(ref _scheduled, 0);
         if (HasWork())
         {
             TrySchedule();

@@ -18,6 +18,9 @@ public sealed class FaultyTransport(ITransport inner) : ITransport
 
     public ConcurrentQueue<(string Exchange, string RoutingKey, Envelope Message, PublishOptions? Options)> Published { get; } = new();
 
+    /// <summary>The options of every consumer opened, in order.</summary>
+    public ConcurrentQueue<(string Queue, ConsumeOptions Options)> Consumed { get; } = new();
+
     /// <summary>How many consumers were opened so far; a restarted consumer opens another.</summary>
     public int ConsumersOpened => Volatile.Read(ref _consumersOpened);
 
@@ -48,6 +51,7 @@ public sealed class FaultyTransport(ITransport inner) : ITransport
 
     public async ValueTask<IQueueConsumer> ConsumeAsync(string queue, ConsumeOptions options, CancellationToken cancellationToken = default)
     {
+        Consumed.Enqueue((queue, options));
         var consumer = new FaultyConsumer(await Inner.ConsumeAsync(queue, options, cancellationToken), this);
         Interlocked.Increment(ref _consumersOpened);
         _open.TryAdd(consumer, 0);

@@ -87,4 +87,22 @@ public sealed class ConsumerTests
         Assert.Equal(3, (await worker.ResultAsync(plain.Id)).Result!.GetValue<long>());
         Assert.Equal(7, (await worker.ResultAsync(routed.Id)).Result!.GetValue<long>());
     }
+
+    [Theory]
+    [InlineData("default", 3, 2, 6)]
+    [InlineData("default", 2, 0, 0)]
+    [InlineData("fair", 3, 4, 3)]
+    public async Task The_prefetch_window_is_concurrency_times_the_multiplier(string optimization, int concurrency, int multiplier, int expected)
+    {
+        var transport = new FaultyTransport(TransportRegistry.CreateDefault().Open(NewBroker(TestBroker.Memory)));
+        await using var _ = transport;
+        var app = new ClusterQueueApp(transport, tasks: Registry());
+        var settings = new WorkerSettings { Concurrency = concurrency, PrefetchMultiplier = multiplier, Optimization = optimization };
+        await using var harness = await WorkerTestHarness.StartAsync(app, settings);
+
+        var (queue, options) = transport.Consumed.Single();
+
+        Assert.Equal("celery", queue);
+        Assert.Equal(expected, options.Prefetch);
+    }
 }

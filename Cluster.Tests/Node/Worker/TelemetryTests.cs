@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using ClusterQueue.Client;
 using ClusterQueue.Node.Worker;
+using Microsoft.Extensions.Logging;
 using static ClusterQueue.Tests.Node.WorkerHarness;
 
 namespace ClusterQueue.Tests.Node.Worker;
@@ -78,5 +79,63 @@ public sealed class TelemetryTests
         }
 
         return null;
+    }
+}
+
+public sealed class LoggingScopeTests
+{
+    [Fact]
+    public async Task Log_lines_written_while_a_task_runs_carry_the_node_name_and_task_id()
+    {
+        var provider = new RecordingLoggerProvider();
+        using var logging = LoggerFactory.Create(builder => builder.AddProvider(provider));
+        await using var app = OpenApp(NewBroker(TestBroker.Memory), Registry());
+        await using var harness = await ClusterQueue.Node.Hosting.WorkerTestHarness.StartAsync(app, new WorkerSettings { Concurrency = 1 }, logging);
+
+        var sent = await app.ApplyAsync("tasks.fail", ["logged"]);
+        await harness.WaitForResultAsync(sent.Id);
+        await EventuallyAsync(() => provider.Lines.Any(l => l.Message.Contains(sent.Id, StringComparison.Ordinal)), "the failure to be logged");
+
+        var line = provider.Lines.First(l => l.Message.Contains(sent.Id, StringComparison.Ordinal));
+        Assert.Contains(new KeyValuePair<string, object?>("TaskId", sent.Id), line.Scope);
+        Assert.Contains(new KeyValuePair<string, object?>("NodeName", harness.Node.Name), line.Scope);
+    }
+
+    private sealed class RecordingLoggerProvider : ILoggerProvider, ISupportExternalScope
+    {
+        private IExternalScopeProvider _scopes = new LoggerExternalScopeProvider();
+
+        public ConcurrentQueue<(string Message, List<KeyValuePair<string, object?>> Scope)> Lines { get; } = new();
+
+        public ILogger CreateLogger(string categoryName) => new Recorder(this);
+
+        public void SetScopeProvider(IExternalScopeProvider scopeProvider) => _scopes = scopeProvider;
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Recorder(RecordingLoggerProvider owner) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => owner._scopes.Push(state);
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            {
+                var scope = new List<KeyValuePair<string, object?>>();
+                owner._scopes.ForEachScope(
+                    (value, list) =>
+                    {
+                        if (value is IEnumerable<KeyValuePair<string, object>> pairs)
+                        {
+                            list.AddRange(pairs.Select(p => new KeyValuePair<string, object?>(p.Key, p.Value)));
+                        }
+                    },
+                    scope);
+                owner.Lines.Enqueue((formatter(state, exception), scope));
+            }
+        }
     }
 }
