@@ -93,11 +93,7 @@ internal sealed class TaskExecution(NodeServices node)
         var clock = Stopwatch.StartNew();
         // Task.Run keeps a synchronous task method off the executor's mailbox thread, so the hard limit can fire.
         var invocation = Task.Run(() => request.Definition.InvokeAsync(context).AsTask());
-        using var stopWaiting = CancellationTokenSource.CreateLinkedTokenSource(executorStopping);
-        var deadline = Task.Delay(hard ?? Timeout.InfiniteTimeSpan, node.Time, stopWaiting.Token);
-        var first = await Task.WhenAny(invocation, deadline).ConfigureAwait(false);
-        await stopWaiting.CancelAsync().ConfigureAwait(false);
-        if (first != invocation)
+        if (!await FinishesInTimeAsync(invocation, hard, executorStopping).ConfigureAwait(false))
         {
             // The method may not listen to its token; whatever it throws later is observed and dropped.
             _ = invocation.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
@@ -151,6 +147,32 @@ internal sealed class TaskExecution(NodeServices node)
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// Waits for the task method; false when the hard limit passed or the executor is stopping first. WaitAsync
+    /// allocates no timer when there is no limit, which matters on the per-task path.
+    /// </summary>
+    private async Task<bool> FinishesInTimeAsync(Task invocation, TimeSpan? hard, CancellationToken executorStopping)
+    {
+        try
+        {
+            await invocation.WaitAsync(hard ?? Timeout.InfiniteTimeSpan, node.Time, executorStopping).ConfigureAwait(false);
+        }
+        catch (TimeoutException) when (!invocation.IsCompleted)
+        {
+            return false;
+        }
+        catch (OperationCanceledException) when (executorStopping.IsCancellationRequested && !invocation.IsCompleted)
+        {
+            return false;
+        }
+        catch
+        {
+            // The task's own exception is read from the invocation by the caller.
+        }
+
+        return true;
     }
 
     private static bool ShouldAutoRetry(TaskRequest request, Exception e)
