@@ -15,7 +15,8 @@ public sealed record NodeSettings(
     BrokerSettings Broker,
     ResultSettings Result,
     PublishSettings Publish,
-    WorkerSettings Worker)
+    WorkerSettings Worker,
+    TaskDefaults TaskDefaults)
 {
     /// <summary>Loads and validates every layer; warnings go to <paramref name="warnings"/>, problems are <see cref="ConfigException"/>s.</summary>
     public static NodeSettings Load(string? configFile, IReadOnlyDictionary<string, string?> overrides, TextWriter warnings)
@@ -32,15 +33,21 @@ public sealed record NodeSettings(
             configuration.GetSettings<BrokerSettings>("broker"),
             configuration.GetSettings<ResultSettings>("result"),
             configuration.GetSettings<PublishSettings>("publish"),
-            configuration.GetSettings<WorkerSettings>("node"));
+            configuration.GetSettings<WorkerSettings>("node"),
+            configuration.GetSettings<TaskDefaults>("task"));
         try
         {
             settings.Result.Validate();
             settings.Worker.Validate();
+            settings.TaskDefaults.ApplyTo(new TaskOptions());
         }
         catch (ArgumentException e)
         {
             throw new ConfigException(e.Message, key: e.ParamName);
+        }
+        catch (FormatException e)
+        {
+            throw new ConfigException(e.Message, key: "cluster-queue.task.default-rate-limit");
         }
 
         try
@@ -70,7 +77,7 @@ public sealed record NodeSettings(
     {
         try
         {
-            return ClusterQueueApp.Open(Broker, withResults ? Result : null, Publish, tasks, logging);
+            return ClusterQueueApp.Open(Broker, withResults ? Result : null, Publish, tasks.UseDefaults(TaskDefaults), logging);
         }
         catch (BrokerUrlException e)
         {

@@ -25,6 +25,7 @@ public sealed class TaskDefinition
         Name = name;
         Method = method;
         Options = options;
+        DeclaredOptions = options;
         _target = target;
         _json = json;
         _invoker = MethodInvoker.Create(method);
@@ -35,7 +36,13 @@ public sealed class TaskDefinition
 
     public string Name { get; }
 
-    public TaskOptions Options { get; }
+    /// <summary>The task's attributes, with the registry's <see cref="TaskDefaults"/> filled in.</summary>
+    public TaskOptions Options { get; private set; }
+
+    /// <summary>The options as the task declared them, before any defaults.</summary>
+    public TaskOptions DeclaredOptions { get; }
+
+    internal void ApplyDefaults(TaskDefaults defaults) => Options = defaults.ApplyTo(DeclaredOptions);
 
     public MethodInfo Method { get; }
 

@@ -16,6 +16,23 @@ public sealed class TaskRegistry
 
     public IReadOnlyCollection<TaskDefinition> Tasks => _tasks.Values;
 
+    /// <summary>Defaults filled into every task's options, now and for tasks registered later.</summary>
+    public TaskDefaults Defaults { get; private set; } = new();
+
+    /// <summary>Sets the <c>cluster-queue.task</c> defaults and applies them to every registered task.</summary>
+    /// <exception cref="FormatException">A default is invalid; nothing is changed.</exception>
+    public TaskRegistry UseDefaults(TaskDefaults defaults)
+    {
+        defaults.ApplyTo(new TaskOptions());
+        Defaults = defaults;
+        foreach (var task in _tasks.Values)
+        {
+            task.ApplyDefaults(defaults);
+        }
+
+        return this;
+    }
+
     /// <summary>Registers a delegate, e.g. <c>Register("tasks.add", (int x, int y) =&gt; x + y)</c>.</summary>
     public TaskDefinition Register(string name, Delegate handler, TaskOptions? options = null) =>
         Add(new TaskDefinition(name, handler.Method, handler.Target, options ?? new TaskOptions(), _json));
@@ -43,6 +60,7 @@ public sealed class TaskRegistry
 
     private TaskDefinition Add(TaskDefinition definition)
     {
+        definition.ApplyDefaults(Defaults);
         if (!_tasks.TryAdd(definition.Name, definition))
         {
             throw new InvalidOperationException(

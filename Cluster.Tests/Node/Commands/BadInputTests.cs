@@ -48,6 +48,21 @@ public class BadInputTests
     }
 
     [Fact]
+    public async Task BadDefaultRateLimit_Exits78_NamingTheSetting()
+    {
+        var config = Path.Combine(Directory.CreateTempSubdirectory("cq-bad-rate-").FullName, "node.conf");
+        await File.WriteAllTextAsync(config, "cluster-queue.task.default-rate-limit = \"5/fortnight\"");
+
+        var run = await CommandTestKit.RunAsync("worker", "--config", config, "--broker", "memory://");
+
+        Assert.Equal(ExitCodes.ConfigError, run.ExitCode);
+        Assert.Contains("cluster-queue.task.default-rate-limit", run.Error, StringComparison.Ordinal);
+        Assert.Contains("unknown unit 'fortnight'", run.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", run.Error, StringComparison.Ordinal);
+        File.Delete(config);
+    }
+
+    [Fact]
     public async Task BadResultBackendUrl_Exits78_NamingTheSetting()
     {
         var run = await CommandTestKit.RunAsync("result", "some-id", "--result-backend", "mongodb://x");

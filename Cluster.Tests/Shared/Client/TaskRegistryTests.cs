@@ -180,3 +180,44 @@ public sealed class TaskRegistryTests
         Assert.Same(cause, Assert.Throws<TimeoutException>(() => last.Retry(exception: cause)));
     }
 }
+
+public sealed class TaskDefaultsTests
+{
+    [Fact]
+    public void Defaults_fill_only_what_a_task_left_unset_and_reach_tasks_registered_later()
+    {
+        var registry = new TaskRegistry();
+        var limited = registry.Register("limited", () => 1, new TaskOptions { RateLimit = RateLimit.Parse("1/s") });
+        var plain = registry.Register("plain", () => 1);
+
+        registry.UseDefaults(new TaskDefaults { DefaultRateLimit = "10/m", TrackStarted = true });
+        var later = registry.Register("later", () => 1);
+
+        Assert.Equal(1, limited.Options.RateLimit!.PerSecond);
+        Assert.Equal(10.0 / 60, plain.Options.RateLimit!.PerSecond, 9);
+        Assert.Equal(10.0 / 60, later.Options.RateLimit!.PerSecond, 9);
+        Assert.All([limited, plain, later], t => Assert.True(t.Options.TrackStarted));
+    }
+
+    [Fact]
+    public void Changing_the_defaults_recomputes_from_what_each_task_declared()
+    {
+        var registry = new TaskRegistry();
+        var task = registry.Register("t", () => 1);
+        registry.UseDefaults(new TaskDefaults { IgnoreResult = true });
+        Assert.True(task.Options.IgnoreResult);
+
+        registry.UseDefaults(new TaskDefaults());
+        Assert.False(task.Options.IgnoreResult);
+    }
+
+    [Fact]
+    public void A_bad_default_rate_limit_names_the_setting_and_changes_nothing()
+    {
+        var registry = new TaskRegistry();
+        var task = registry.Register("t", () => 1);
+        var error = Assert.Throws<FormatException>(() => registry.UseDefaults(new TaskDefaults { DefaultRateLimit = "5/x" }));
+        Assert.StartsWith("cluster-queue.task.default-rate-limit:", error.Message);
+        Assert.Null(task.Options.RateLimit);
+    }
+}

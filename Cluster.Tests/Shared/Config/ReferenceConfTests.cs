@@ -54,8 +54,7 @@ public class ReferenceConfTests
         { "cluster-queue.task.default-rate-limit", null },
         { "cluster-queue.task.track-started", "false" },
         { "cluster-queue.task.ignore-result", "false" },
-        { "cluster-queue.task.default-retry-delay", "180s" },
-        { "cluster-queue.task.max-retries", "3" },
+        { "cluster-queue.task.track-started", "false" },
         { "cluster-queue.events.enabled", "false" },
         { "cluster-queue.events.heartbeat-interval", "2s" },
         { "cluster-queue.events.exchange", "celeryev" },
@@ -86,7 +85,7 @@ public class ReferenceConfTests
     [InlineData("node", new[] { "shutdown-timeout", "queues" })]
     [InlineData("broker", new[] { "amqp.quorum-queues", "amqp.max-priority", "amqp.dead-letter-exchange", "amqp.confirm-publish", "amqp.tls.enabled", "amqp.tls.ca-file", "amqp.tls.cert-file", "amqp.tls.key-file", "sqs.access-key-id", "sqs.secret-access-key" })]
     [InlineData("publish", new[] { "accept-content", "max-message-size", "routes" })]
-    [InlineData("task", new[] { "time-limit", "soft-time-limit" })]
+    [InlineData("task", new[] { "default-rate-limit", "track-started", "ignore-result" })]
     [InlineData("scheduler", new[] { "enabled", "lease-ttl", "schedule-db" })]
     [InlineData("telemetry", new[] { "traces", "metrics", "otlp-endpoint" })]
     public void Section_DeclaresTheAgreedKeys(string section, string[] keys)
