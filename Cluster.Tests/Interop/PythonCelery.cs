@@ -5,7 +5,7 @@ using System.Text.Json.Nodes;
 namespace ClusterQueue.Tests.Interop;
 
 /// <summary>Debian's Python with Celery, from CQ_TEST_PYTHON, and the task module and client script beside the tests.</summary>
-internal static class PythonCelery
+public static class PythonCelery
 {
     /// <summary>Generous: Python with Celery takes seconds to start on the busy two-core test machine.</summary>
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);

@@ -6,7 +6,7 @@ namespace ClusterQueue.Tests.Interop;
 /// A real Celery worker (prefork, two processes) on the Python task module, started in the module folder. Disposing
 /// it kills the whole process tree, so a failing test never leaves it behind.
 /// </summary>
-internal sealed class PythonCeleryWorker : IAsyncDisposable
+public sealed class PythonCeleryWorker : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
