@@ -135,14 +135,17 @@ public static class AmqpInteropBenchmark
         await using var connection = await factory.CreateConnectionAsync();
         await using var server = await connection.CreateChannelAsync();
         await using var client = await connection.CreateChannelAsync();
-        await server.QueueDeclareAsync(requests, durable: false, exclusive: false, autoDelete: true);
+        // The same guarantees a Celery task has: a durable queue, a persistent request, and an ack after the reply.
+        await server.QueueDeclareAsync(requests, durable: true, exclusive: false, autoDelete: false);
+        await server.BasicQosAsync(0, Concurrency * 4, global: false);
         var responder = new AsyncEventingBasicConsumer(server);
         responder.ReceivedAsync += async (_, request) =>
         {
             var reply = new BasicProperties { CorrelationId = request.BasicProperties.CorrelationId, ContentType = "application/json" };
             await server.BasicPublishAsync("", request.BasicProperties.ReplyTo!, mandatory: false, reply, Encoding.UTF8.GetBytes("4"));
+            await server.BasicAckAsync(request.DeliveryTag, multiple: false);
         };
-        await server.BasicConsumeAsync(requests, autoAck: true, responder);
+        await server.BasicConsumeAsync(requests, autoAck: false, responder);
 
         var replyQueue = (await client.QueueDeclareAsync("", durable: false, exclusive: true, autoDelete: true)).QueueName;
         TaskCompletionSource? waiting = null;
@@ -154,13 +157,23 @@ public static class AmqpInteropBenchmark
         };
         await client.BasicConsumeAsync(replyQueue, autoAck: true, replies);
         var body = Encoding.UTF8.GetBytes("[[2, 2], {}, {}]");
-        return await MeasureAsync(count, async () =>
+        try
         {
-            waiting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            var properties = new BasicProperties { CorrelationId = Guid.NewGuid().ToString(), ReplyTo = replyQueue, ContentType = "application/json" };
-            await client.BasicPublishAsync("", requests, mandatory: false, properties, body);
-            await waiting.Task;
-        });
+            return await MeasureAsync(count, async () =>
+            {
+                waiting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                var properties = new BasicProperties
+                {
+                    CorrelationId = Guid.NewGuid().ToString(), ReplyTo = replyQueue, ContentType = "application/json", DeliveryMode = DeliveryModes.Persistent,
+                };
+                await client.BasicPublishAsync("", requests, mandatory: false, properties, body);
+                await waiting.Task;
+            });
+        }
+        finally
+        {
+            await client.QueueDeleteAsync(requests);
+        }
     }
 
     private static async Task<Percentiles> RoundTripOurWorkerAsync(string url, int count)
