@@ -71,30 +71,29 @@ public static class AmqpInteropBenchmark
                 drained.TrySetResult();
             }
         };
-        var clock = Stopwatch.StartNew();
         await channel.BasicConsumeAsync(Queue, autoAck: false, consumer);
+        var clock = Stopwatch.StartNew();
         await drained.Task;
         return count / clock.Elapsed.TotalSeconds;
     }
 
+    /// <summary>Timed from the moment the node's consumers are up, as the raw loop is timed from its subscribe.</summary>
     private static async Task<double> DrainWithOurWorkerAsync(string url, int count)
     {
         await PrefillAsync(url, count);
         var tasks = new TaskRegistry().RegisterAssembly(typeof(Samples.Tasks).Assembly);
         await using var app = ClusterQueueApp.Open(new BrokerSettings { Url = url }, tasks: tasks);
-        var finished = 0;
-        var drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var clock = Stopwatch.StartNew();
         var worker = await WorkerNode.StartAsync(new WorkerSettings { Concurrency = Concurrency, StateDb = TempStateDb() }, app);
-        worker.TaskEvent += e =>
+        var clock = Stopwatch.StartNew();
+        var doneAtStart = worker.Stats.Succeeded;
+        // The counters see every task, whereas an event handler added now could miss the first few.
+        using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(5));
+        while (worker.Stats.Succeeded + worker.Stats.Failed < count)
         {
-            if (e.Kind is TaskEventKind.Succeeded or TaskEventKind.Failed && Interlocked.Increment(ref finished) == count)
-            {
-                drained.TrySetResult();
-            }
-        };
-        await drained.Task;
-        var rate = count / clock.Elapsed.TotalSeconds;
+            await tick.WaitForNextTickAsync();
+        }
+
+        var rate = (count - doneAtStart) / clock.Elapsed.TotalSeconds;
         await worker.WarmShutdownAsync();
         return rate;
     }
