@@ -19,7 +19,7 @@ internal static class RevokedTasks
         node.Log.LogInformation("Discarding revoked task {Task}[{TaskId}] ({Reason})", request.Name, request.Id, reason);
         if (!ignoreResult)
         {
-            await node.StoreResultAsync(TaskResult.Revoked(request.Id, reason)).ConfigureAwait(false);
+            await node.StoreResultAsync(request.Message, TaskResult.Revoked(request.Id, reason)).ConfigureAwait(false);
         }
 
         await request.AckAsync().ConfigureAwait(false);

@@ -74,7 +74,7 @@ internal sealed class TaskExecution(NodeServices node)
         node.Raise(TaskEventKind.Started, message.Id, message.Task, detail: new TaskEventDetail(message));
         if (options.TrackStarted && !ignoreResult)
         {
-            await node.StoreResultAsync(TaskResult.Started(message.Id, Environment.ProcessId, node.Name)).ConfigureAwait(false);
+            await node.StoreResultAsync(message, TaskResult.Started(message.Id, Environment.ProcessId, node.Name)).ConfigureAwait(false);
         }
 
         var hard = Limit(message.TimeLimit.Hard, node.Overrides.TimeLimitOf(request.Definition), node.Settings.TaskTimeLimit);
@@ -137,9 +137,17 @@ internal sealed class TaskExecution(NodeServices node)
                 return false;
             }
 
+            // Celery applies the chain before it marks the task done, so the result can name its follow-up.
+            var link = ChainLink.After(message, value);
+            if (link is not null)
+            {
+                await node.App.PublishAsync(link.Message, queue: link.Queue).ConfigureAwait(false);
+            }
+
             if (!ignoreResult)
             {
-                await node.StoreResultAsync(TaskResult.Succeeded(message.Id, value)).ConfigureAwait(false);
+                var succeeded = TaskResult.Succeeded(message.Id, value);
+                await node.StoreResultAsync(message, link is null ? succeeded : succeeded with { Children = link.Children() }).ConfigureAwait(false);
             }
 
             await AckLateAsync(request).ConfigureAwait(false);
@@ -218,7 +226,7 @@ internal sealed class TaskExecution(NodeServices node)
         var info = Describe(cause);
         if (!ignoreResult)
         {
-            await node.StoreResultAsync(TaskResult.Retrying(message.Id, info, cause.ToString())).ConfigureAwait(false);
+            await node.StoreResultAsync(message, TaskResult.Retrying(message.Id, info, cause.ToString())).ConfigureAwait(false);
         }
 
         await request.AckAsync().ConfigureAwait(false);
@@ -232,7 +240,7 @@ internal sealed class TaskExecution(NodeServices node)
         node.Log.LogWarning("Task {Task}[{TaskId}] raised {ExcType}: {Message}", request.Name, request.Id, info.ExcType, info.Message);
         if (!ignoreResult)
         {
-            await node.StoreResultAsync(TaskResult.Failed(request.Id, info, traceback)).ConfigureAwait(false);
+            await node.StoreResultAsync(request.Message, TaskResult.Failed(request.Id, info, traceback)).ConfigureAwait(false);
         }
 
         // Celery's acks_on_failure_or_timeout (default true): a failed late-ack task is acked, not redelivered.
@@ -249,7 +257,7 @@ internal sealed class TaskExecution(NodeServices node)
         var info = new ExceptionInfo("TimeLimitExceeded", [SecondsNode(limit)], "billiard.exceptions");
         if (!ignoreResult)
         {
-            await node.StoreResultAsync(TaskResult.Failed(request.Id, info, traceback: null)).ConfigureAwait(false);
+            await node.StoreResultAsync(request.Message, TaskResult.Failed(request.Id, info, traceback: null)).ConfigureAwait(false);
         }
 
         await AckLateAsync(request).ConfigureAwait(false);
@@ -281,7 +289,7 @@ internal sealed class TaskExecution(NodeServices node)
         node.Unreserved(request);
         if (!ignoreResult)
         {
-            await node.StoreResultAsync(TaskResult.Revoked(request.Id, "expired")).ConfigureAwait(false);
+            await node.StoreResultAsync(request.Message, TaskResult.Revoked(request.Id, "expired")).ConfigureAwait(false);
         }
 
         await request.AckAsync().ConfigureAwait(false);
