@@ -30,7 +30,7 @@ public class WorkerNodeBenchmarks
             new BrokerSettings { Url = $"memory://bench-{Guid.NewGuid():N}" },
             new ResultSettings { Backend = "memory://" },
             tasks: tasks);
-        node = await WorkerNode.StartAsync(new WorkerSettings { Concurrency = Concurrency }, app);
+        node = await WorkerNode.StartAsync(new WorkerSettings { Concurrency = Concurrency, StateDb = "" }, app);
     }
 
     [GlobalCleanup]

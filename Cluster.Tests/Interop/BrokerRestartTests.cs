@@ -66,7 +66,7 @@ public sealed class BrokerRestartTests(ITestOutputHelper output)
         await using var workerApp = ClusterQueueApp.Open(AmqpTestBroker.Settings(vhost), tasks: WorkerHarness.Registry());
         // The observer is subscribed before the first message can arrive, so no completion goes uncounted.
         await using var worker = await WorkerNode.StartAsync(
-            new WorkerSettings { Concurrency = Concurrency, AcksLate = true }, workerApp, logging: null, observer: OnEvent, CancellationToken.None);
+            new WorkerSettings { Concurrency = Concurrency, AcksLate = true, StateDb = "" }, workerApp, logging: null, observer: OnEvent, CancellationToken.None);
 
         await poolBusy.Task.WaitAsync(Patience);
         await AmqpTestBroker.RabbitMqCtlAsync("stop_app");

@@ -105,7 +105,7 @@ public sealed class PythonClientTests
         var broker = AmqpTestBroker.Settings(vhost, new AmqpSettings { ConfirmPublish = true, MaxPriority = maxPriority });
         await using var app = ClusterQueueApp.Open(broker, tasks: WorkerHarness.Registry());
         await using var worker = await WorkerNode.StartAsync(
-            new WorkerSettings { Concurrency = 1, PrefetchMultiplier = 1 }, app, logging: null, observer: OnEvent, CancellationToken.None);
+            new WorkerSettings { Concurrency = 1, PrefetchMultiplier = 1, StateDb = "" }, app, logging: null, observer: OnEvent, CancellationToken.None);
         await allDone.Task.WaitAsync(PythonCelery.Patience);
 
         Assert.Equal([9, 5, 3, 1, 0], started.Select(id => sent[id]));
