@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using ClusterQueue.Actors;
 using ClusterQueue.Client;
+using ClusterQueue.Protocol;
 using ClusterQueue.Results;
 using Microsoft.Extensions.Logging;
 
@@ -124,8 +125,10 @@ internal sealed class NodeServices
     }
 
     /// <summary>Stores a result unless there is no backend; a backend failure is logged, never thrown into the executor.</summary>
-    public async Task StoreResultAsync(TaskResult result)
+    /// <remarks>The message's reply_to and correlation_id go with it: the rpc backend sends the result there.</remarks>
+    public async Task StoreResultAsync(TaskMessage message, TaskResult result)
     {
+        result = result with { ReplyTo = message.ReplyTo, CorrelationId = message.CorrelationId };
         if (!App.HasResultBackend)
         {
             return;

@@ -199,7 +199,7 @@ internal sealed class QueueConsumer : ReceiveActor
         var info = new ExceptionInfo("NotRegistered", [JsonValue.Create(message.Task)], "celery.exceptions");
         if (!string.IsNullOrEmpty(message.Id) && !message.IgnoreResult)
         {
-            await _node.StoreResultAsync(TaskResult.Failed(message.Id, info, traceback: null)).ConfigureAwait(false);
+            await _node.StoreResultAsync(message, TaskResult.Failed(message.Id, info, traceback: null)).ConfigureAwait(false);
         }
 
         await DeadLetterAsync(lease, delivery, message.Id, message.Task, $"unknown task '{message.Task}': not registered on {_node.Name}", info).ConfigureAwait(false);

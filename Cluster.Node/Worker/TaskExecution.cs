@@ -66,7 +66,7 @@ internal sealed class TaskExecution(NodeServices node)
         node.Raise(TaskEventKind.Started, message.Id, message.Task);
         if (options.TrackStarted && !ignoreResult)
         {
-            await node.StoreResultAsync(TaskResult.Started(message.Id, Environment.ProcessId, node.Name)).ConfigureAwait(false);
+            await node.StoreResultAsync(message, TaskResult.Started(message.Id, Environment.ProcessId, node.Name)).ConfigureAwait(false);
         }
 
         var hard = Limit(message.TimeLimit.Hard, options.TimeLimit, node.Settings.TaskTimeLimit);
@@ -116,9 +116,17 @@ internal sealed class TaskExecution(NodeServices node)
         try
         {
             var value = await invocation.ConfigureAwait(false);
+            // Celery applies the chain before it marks the task done, so the result can name its follow-up.
+            var link = ChainLink.After(message, value);
+            if (link is not null)
+            {
+                await node.App.PublishAsync(link.Message, queue: link.Queue).ConfigureAwait(false);
+            }
+
             if (!ignoreResult)
             {
-                await node.StoreResultAsync(TaskResult.Succeeded(message.Id, value)).ConfigureAwait(false);
+                var succeeded = TaskResult.Succeeded(message.Id, value);
+                await node.StoreResultAsync(message, link is null ? succeeded : succeeded with { Children = link.Children() }).ConfigureAwait(false);
             }
 
             await AckLateAsync(request).ConfigureAwait(false);
@@ -193,7 +201,7 @@ internal sealed class TaskExecution(NodeServices node)
         var info = Describe(cause);
         if (!ignoreResult)
         {
-            await node.StoreResultAsync(TaskResult.Retrying(message.Id, info, cause.ToString())).ConfigureAwait(false);
+            await node.StoreResultAsync(message, TaskResult.Retrying(message.Id, info, cause.ToString())).ConfigureAwait(false);
         }
 
         await request.AckAsync().ConfigureAwait(false);
@@ -207,7 +215,7 @@ internal sealed class TaskExecution(NodeServices node)
         node.Log.LogWarning("Task {Task}[{TaskId}] raised {ExcType}: {Message}", request.Name, request.Id, info.ExcType, info.Message);
         if (!ignoreResult)
         {
-            await node.StoreResultAsync(TaskResult.Failed(request.Id, info, traceback)).ConfigureAwait(false);
+            await node.StoreResultAsync(request.Message, TaskResult.Failed(request.Id, info, traceback)).ConfigureAwait(false);
         }
 
         // Celery's acks_on_failure_or_timeout (default true): a failed late-ack task is acked, not redelivered.
@@ -224,7 +232,7 @@ internal sealed class TaskExecution(NodeServices node)
         var info = new ExceptionInfo("TimeLimitExceeded", [SecondsNode(limit)], "billiard.exceptions");
         if (!ignoreResult)
         {
-            await node.StoreResultAsync(TaskResult.Failed(request.Id, info, traceback: null)).ConfigureAwait(false);
+            await node.StoreResultAsync(request.Message, TaskResult.Failed(request.Id, info, traceback: null)).ConfigureAwait(false);
         }
 
         await AckLateAsync(request).ConfigureAwait(false);
@@ -256,7 +264,7 @@ internal sealed class TaskExecution(NodeServices node)
         node.Unreserved(request);
         if (!ignoreResult)
         {
-            await node.StoreResultAsync(TaskResult.Revoked(request.Id, "expired")).ConfigureAwait(false);
+            await node.StoreResultAsync(request.Message, TaskResult.Revoked(request.Id, "expired")).ConfigureAwait(false);
         }
 
         await request.AckAsync().ConfigureAwait(false);

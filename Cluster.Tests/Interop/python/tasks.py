@@ -1,0 +1,67 @@
+"""The demo task library in Python: the same names and signatures as samples/DemoTasks, for the interop tests.
+
+The broker URL comes from CELERY_BROKER_URL; results travel over rpc://, as they do for ClusterQueue's client.
+"""
+import os
+import time
+
+from celery import Celery
+
+try:
+    BROKER_URL = os.environ["CELERY_BROKER_URL"]
+except KeyError:
+    raise SystemExit("CELERY_BROKER_URL is not set: it names the RabbitMQ the interop tests started") from None
+
+app = Celery("tasks", broker=BROKER_URL)
+app.conf.result_backend = "rpc://"
+# Tests read results as JSON; pickle is never accepted from the wire.
+app.conf.accept_content = ["json"]
+app.conf.task_serializer = "json"
+app.conf.result_serializer = "json"
+
+
+@app.task(name="tasks.add")
+def add(x, y):
+    return x + y
+
+
+@app.task(name="tasks.mul")
+def mul(x, y):
+    return x * y
+
+
+@app.task(name="tasks.xsum")
+def xsum(numbers):
+    return sum(numbers)
+
+
+@app.task(name="tasks.noop")
+def noop():
+    return None
+
+
+@app.task(name="tasks.echo")
+def echo(*args, **kwargs):
+    return [list(args), kwargs]
+
+
+@app.task(name="tasks.sleep")
+def sleep(seconds):
+    time.sleep(seconds)
+    return seconds
+
+
+@app.task(name="tasks.fail")
+def fail(message):
+    raise ValueError(message)
+
+
+@app.task(name="tasks.flaky", bind=True, max_retries=10)
+def flaky(self, key, failures):
+    # The retry count travels in the message, so every pool process agrees on it (C# keeps a per-process count).
+    if self.request.retries < failures:
+        raise self.retry(
+            countdown=0.2,
+            exc=RuntimeError(f"flaky failure {self.request.retries + 1} of {failures} for '{key}'"),
+        )
+    return f"{key} succeeded after {failures} failure{'' if failures == 1 else 's'}"
