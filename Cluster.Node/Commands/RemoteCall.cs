@@ -48,7 +48,7 @@ public static class RemoteCall
         var failed = replies.Any(reply => RemoteReplyPrinter.IsError(reply.Value));
         if (parseResult.GetValue(options.Json))
         {
-            await output.WriteLineAsync(ToJson(replies, style).ToJsonString()).ConfigureAwait(false);
+            await output.WriteLineAsync(ToJson(replies, style).ToJsonString(RemoteReplyPrinter.Compact)).ConfigureAwait(false);
             return failed ? ExitCodes.Failure : ExitCodes.Ok;
         }
 

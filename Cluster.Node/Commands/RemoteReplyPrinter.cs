@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ClusterQueue.Fabric.Pidbox;
@@ -7,7 +8,11 @@ namespace ClusterQueue.Node.Commands;
 /// <summary>Prints control replies as the <c>celery</c> command does: <c>-&gt;  node: OK</c> and the body indented below it.</summary>
 public static class RemoteReplyPrinter
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, IndentSize = 4 };
+    // Celery's json.dumps leaves '+', '<' and '&' alone; the default encoder would print dates as "\u002B00:00".
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, IndentSize = 4, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>Compact JSON as the <c>--json</c> output and list items show it.</summary>
+    public static readonly JsonSerializerOptions Compact = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>
     /// One node's reply. <paramref name="withBody"/> is false for <c>status</c>, which shows the node line only.
@@ -65,7 +70,7 @@ public static class RemoteReplyPrinter
         JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
         JsonValue v when v.GetValueKind() == JsonValueKind.True => "True",
         JsonValue v when v.GetValueKind() == JsonValueKind.False => "False",
-        _ => value.ToJsonString(),
+        _ => value.ToJsonString(Compact),
     };
 
     private static JsonNode? SortKeys(JsonNode? node) => node switch
