@@ -100,7 +100,7 @@ public sealed class WorkerTestHarness : IAsyncDisposable
     private static async Task<WorkerTestHarness> StartAsync(ClusterQueueApp app, WorkerSettings? settings, ILoggerFactory? logging, bool ownsApp)
     {
         var harness = new WorkerTestHarness(app, ownsApp);
-        settings ??= new WorkerSettings { Concurrency = 2 };
+        settings = Isolated(settings ?? new WorkerSettings { Concurrency = 2 });
         try
         {
             harness.Node = await WorkerNode.StartAsync(settings, app, logging, harness.Record, CancellationToken.None).ConfigureAwait(false);
@@ -116,6 +116,20 @@ public sealed class WorkerTestHarness : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// Like Celery's <c>start_worker</c>: no mingle and no name check, so a test node starts at once and alone; and
+    /// revocations in memory unless the test names a state db, so parallel tests never share one file.
+    /// </summary>
+    private static WorkerSettings Isolated(WorkerSettings settings) => settings with
+    {
+        StateDb = settings.StateDb == new WorkerSettings().StateDb ? "" : settings.StateDb,
+        Fabric = settings.Fabric with
+        {
+            Mingle = settings.Fabric.Mingle with { Enabled = false },
+            NameCheckWindow = TimeSpan.Zero,
+        },
+    };
 
     private void Record(TaskLifecycleEvent taskEvent)
     {

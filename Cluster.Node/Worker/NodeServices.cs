@@ -17,6 +17,7 @@ internal sealed class NodeServices
         "cluster_queue.worker.task.runtime", unit: "s", description: "How long tasks ran");
 
     private readonly Action<TaskLifecycleEvent> _raise;
+    private int _poolSize;
 
     public NodeServices(WorkerSettings settings, ClusterQueueApp app, string name, ILoggerFactory logging, Action<TaskLifecycleEvent> raise)
     {
@@ -26,6 +27,7 @@ internal sealed class NodeServices
         Logging = logging;
         _raise = raise;
         Concurrency = settings.EffectiveConcurrency;
+        _poolSize = Concurrency;
         Fair = settings.Optimization == "fair";
         Log = logging.CreateLogger("ClusterQueue.Node.Worker");
     }
@@ -49,6 +51,27 @@ internal sealed class NodeServices
     public RunningTasks Running { get; } = new();
 
     public RateLimiter RateLimits { get; } = new(TimeProvider.System);
+
+    /// <summary>Rate and time limits changed at run time by the <c>rate_limit</c> and <c>time_limit</c> commands.</summary>
+    public TaskLimitOverrides Overrides { get; } = new();
+
+    /// <summary>Tasks started, by name: the <c>total</c> of the <c>stats</c> reply.</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, long> TotalByTask { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Pool slots now; the pool keeps it current as <c>pool_grow</c>, <c>pool_shrink</c> and autoscale resize it.</summary>
+    public int PoolSize
+    {
+        get => Volatile.Read(ref _poolSize);
+        set => Volatile.Write(ref _poolSize, value);
+    }
+
+    public DateTimeOffset StartedAt { get; } = TimeProvider.System.GetUtcNow();
+
+    /// <summary>The node's revoked ids; a revoked task is discarded when it arrives and again before it starts.</summary>
+    public ClusterQueue.Fabric.Revocation.RevokedTaskSet Revoked { get; init; } = new();
+
+    /// <summary>Receives each task event with the details Celery's event carries; null until the fabric is wired.</summary>
+    public Action<TaskLifecycleEvent, TaskEventDetail>? ClusterEvents { get; init; }
 
     public TimeProvider Time { get; } = TimeProvider.System;
 
@@ -86,6 +109,8 @@ internal sealed class NodeServices
 
     public void Started(TaskRequest request)
     {
+        TotalByTask.AddOrUpdate(request.Name, 1, static (_, n) => n + 1);
+        request.StartedAt = Time.GetUtcNow();
         Stats.OnStarted();
         State.Tell(new TaskPhaseChanged(request, TaskPhase.Active));
     }
@@ -101,7 +126,7 @@ internal sealed class NodeServices
 
     public bool AcksLate(TaskDefinition task) => task.Options.AcksLate ?? Settings.AcksLate;
 
-    public void Raise(TaskEventKind kind, string taskId, string taskName, TimeSpan? runtime = null, ExceptionInfo? exception = null, string? reason = null)
+    public void Raise(TaskEventKind kind, string taskId, string taskName, TimeSpan? runtime = null, ExceptionInfo? exception = null, string? reason = null, TaskEventDetail? detail = null)
     {
         if (kind is TaskEventKind.Succeeded or TaskEventKind.Failed or TaskEventKind.Retried or TaskEventKind.Revoked or TaskEventKind.Rejected)
         {
@@ -115,7 +140,9 @@ internal sealed class NodeServices
 
         try
         {
-            _raise(new TaskLifecycleEvent(kind, taskId, taskName, TaskLifecycleEvent.StateOf(kind), Name, Time.GetUtcNow(), runtime, exception, reason));
+            var evt = new TaskLifecycleEvent(kind, taskId, taskName, TaskLifecycleEvent.StateOf(kind), Name, Time.GetUtcNow(), runtime, exception, reason);
+            ClusterEvents?.Invoke(evt, detail ?? TaskEventDetail.None);
+            _raise(evt);
         }
         catch (Exception e)
         {

@@ -5,39 +5,91 @@ namespace ClusterQueue.Node.Worker;
 
 /// <summary>
 /// The root of a worker node's actor tree: <c>state</c>, <c>timers</c>, <c>pool</c> (the executors) and one
-/// backoff-supervised consumer per queue. Remote control and events will join as siblings.
+/// backoff-supervised consumer per queue; <c>add_consumer</c> and <c>cancel_consumer</c> add and remove consumers at run time.
 /// </summary>
 internal sealed class NodeSupervisor : ReceiveActor
 {
     private static readonly TimeSpan MinReconnectDelay = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan MaxReconnectDelay = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan ConsumerStopTimeout = TimeSpan.FromSeconds(5);
 
     private readonly NodeServices _node;
     private IActorRef _pool = ActorRefs.Nobody;
     private IActorRef _timers = ActorRefs.Nobody;
-    private readonly List<IActorRef> _consumers = [];
+    private readonly List<(string Queue, IActorRef Consumer)> _consumers = [];
+    private int _consumerCount;
+    private bool _stopping;
 
     public NodeSupervisor(NodeServices node)
     {
         _node = node;
-        Receive<GetNodeChildren>(_ => Sender.Tell(new NodeChildren(_pool, _timers, _consumers), Self));
+        Receive<GetNodeChildren>(_ =>
+        {
+            // Asked at shutdown: no consumer is added after this.
+            _stopping = true;
+            Sender.Tell(new NodeChildren(_pool, _timers, [.. _consumers.Select(c => c.Consumer)]), Self);
+        });
+        Receive<ResizePool>(resize => _pool.Tell(resize, Sender));
+        Receive<GetQueues>(_ => Sender.Tell(new QueuesChanged(false, Queues), Self));
+        Receive<AddQueue>(add =>
+        {
+            var added = !_stopping && _consumers.All(c => c.Queue != add.Queue);
+            if (added)
+            {
+                StartConsumer(add.Queue);
+            }
+
+            Sender.Tell(new QueuesChanged(added, Queues), Self);
+        });
+        ReceiveAsync<CancelQueue>(async cancel =>
+        {
+            var sender = Sender;
+            var index = _consumers.FindIndex(c => c.Queue == cancel.Queue);
+            if (index < 0)
+            {
+                sender.Tell(new QueuesChanged(false, Queues), Self);
+                return;
+            }
+
+            var consumer = _consumers[index].Consumer;
+            _consumers.RemoveAt(index);
+            try
+            {
+                await consumer.Ask<ConsumerStopped>(StopConsuming.Instance, ConsumerStopTimeout).ConfigureAwait(false);
+            }
+            catch (AskTimeoutException)
+            {
+                // Backing off after a fault, it holds nothing; stopping it below is enough.
+            }
+
+            // Stopping the consumer closes its lease, so the broker takes back what it held.
+            Context.Stop(consumer);
+            sender.Tell(new QueuesChanged(true, Queues), Self);
+        });
     }
+
+    private List<string> Queues => [.. _consumers.Select(c => c.Queue)];
 
     protected override void PreStart()
     {
         _node.State = Context.ActorOf(Props.Create(() => new WorkerState()), "state");
         _timers = Context.ActorOf(Props.Create(() => new TaskTimers(_node)), "timers");
         _pool = Context.ActorOf(Props.Create(() => new TaskPool(_node, _timers)), "pool");
-        for (var i = 0; i < _node.Settings.Queues.Count; i++)
+        foreach (var queue in _node.Settings.Queues)
         {
-            var queue = _node.Settings.Queues[i];
-            var pool = _pool;
-            var timers = _timers;
-            var consumer = Props.Create(() => new QueueConsumer(_node, queue, pool, timers));
-            var backoff = BackoffOptions.CreateOnFailure(consumer, "consumer", MinReconnectDelay, MaxReconnectDelay, randomFactor: 0.2)
-                .WithAutoReset(TimeSpan.FromSeconds(30));
-            _consumers.Add(Context.ActorOf(BackoffSupervisor.Props(backoff), $"queue-{i}-{ActorName(queue)}"));
+            StartConsumer(queue);
         }
+    }
+
+    private void StartConsumer(string queue)
+    {
+        var pool = _pool;
+        var timers = _timers;
+        var consumer = Props.Create(() => new QueueConsumer(_node, queue, pool, timers));
+        var backoff = BackoffOptions.CreateOnFailure(consumer, "consumer", MinReconnectDelay, MaxReconnectDelay, randomFactor: 0.2)
+            .WithAutoReset(TimeSpan.FromSeconds(30));
+        // The running count keeps names unique when a queue is cancelled and added again.
+        _consumers.Add((queue, Context.ActorOf(BackoffSupervisor.Props(backoff), $"queue-{_consumerCount++}-{ActorName(queue)}")));
     }
 
     /// <summary>Queue names may hold characters an actor path does not; the index keeps the names unique.</summary>

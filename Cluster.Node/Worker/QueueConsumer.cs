@@ -154,9 +154,15 @@ internal sealed class QueueConsumer : ReceiveActor
         }
 
         var request = new TaskRequest(message, definition, delivery, lease, _node.AcksLate(definition));
+        if (_node.Revoked.Contains(message.Id))
+        {
+            await RevokedTasks.DiscardAsync(_node, request, message.IgnoreResult || definition.Options.IgnoreResult).ConfigureAwait(false);
+            return;
+        }
+
         var scheduled = message.Eta is { } eta && eta > now;
         _node.Accepted(request, scheduled);
-        _node.Raise(TaskEventKind.Received, message.Id, message.Task);
+        _node.Raise(TaskEventKind.Received, message.Id, message.Task, detail: new TaskEventDetail(message));
         if (_node.Fair)
         {
             _room--;

@@ -42,6 +42,16 @@ internal sealed class RunningTask(TaskRequest request) : IDisposable
 
     public bool SoftLimitHit { get; set; }
 
+    /// <summary>Set by <c>revoke</c> with terminate: the task is recorded as revoked, whatever it does after its token fires.</summary>
+    public bool Terminated { get; private set; }
+
+    /// <summary>Celery's terminate with SIGTERM: threads cannot be killed, so the task's token fires and its outcome becomes REVOKED.</summary>
+    public async Task TerminateAsync()
+    {
+        Terminated = true;
+        await Cancellation.CancelAsync().ConfigureAwait(false);
+    }
+
     public async Task StopColdAsync()
     {
         ColdStopped = true;

@@ -31,6 +31,14 @@ internal sealed class TaskExecution(NodeServices node)
             return false;
         }
 
+        if (node.Revoked.Contains(request.Id))
+        {
+            // Revoked while it waited for a slot or its ETA: Celery checks again right before it runs.
+            node.Unreserved(request);
+            await RevokedTasks.DiscardAsync(node, request, ignoreResult).ConfigureAwait(false);
+            return false;
+        }
+
         if (!request.AcksLate && !await request.AckAsync().ConfigureAwait(false))
         {
             // The consumer that delivered it is gone and the broker has it again; running it here too would run it twice.
@@ -63,14 +71,14 @@ internal sealed class TaskExecution(NodeServices node)
         activity?.SetTag("celery.hostname", node.Name);
         using var scope = node.Log.BeginScope(new Dictionary<string, object> { ["NodeName"] = node.Name, ["TaskId"] = message.Id, ["TaskName"] = message.Task });
 
-        node.Raise(TaskEventKind.Started, message.Id, message.Task);
+        node.Raise(TaskEventKind.Started, message.Id, message.Task, detail: new TaskEventDetail(message));
         if (options.TrackStarted && !ignoreResult)
         {
             await node.StoreResultAsync(message, TaskResult.Started(message.Id, Environment.ProcessId, node.Name)).ConfigureAwait(false);
         }
 
-        var hard = Limit(message.TimeLimit.Hard, options.TimeLimit, node.Settings.TaskTimeLimit);
-        var soft = Limit(message.TimeLimit.Soft, options.SoftTimeLimit, node.Settings.TaskSoftTimeLimit);
+        var hard = Limit(message.TimeLimit.Hard, node.Overrides.TimeLimitOf(request.Definition), node.Settings.TaskTimeLimit);
+        var soft = Limit(message.TimeLimit.Soft, node.Overrides.SoftTimeLimitOf(request.Definition), node.Settings.TaskSoftTimeLimit);
         using var softTimer = soft is { } softLimit ? new CancellationTokenSource(softLimit, node.Time) : null;
         using var softRegistration = softTimer?.Token.Register(() =>
         {
@@ -108,6 +116,12 @@ internal sealed class TaskExecution(NodeServices node)
                 return true;
             }
 
+            if (running.Terminated)
+            {
+                await RevokedTasks.TerminatedAsync(node, request, ignoreResult).ConfigureAwait(false);
+                return true;
+            }
+
             await HardTimeLimitAsync(request, hard!.Value, clock.Elapsed, ignoreResult).ConfigureAwait(false);
             activity?.SetStatus(ActivityStatusCode.Error, "TimeLimitExceeded");
             return true;
@@ -116,6 +130,13 @@ internal sealed class TaskExecution(NodeServices node)
         try
         {
             var value = await invocation.ConfigureAwait(false);
+            if (running.Terminated)
+            {
+                // It finished although terminated; the revoke was acknowledged, so its outcome is the revoke.
+                await RevokedTasks.TerminatedAsync(node, request, ignoreResult).ConfigureAwait(false);
+                return false;
+            }
+
             // Celery applies the chain before it marks the task done, so the result can name its follow-up.
             var link = ChainLink.After(message, value);
             if (link is not null)
@@ -131,11 +152,15 @@ internal sealed class TaskExecution(NodeServices node)
 
             await AckLateAsync(request).ConfigureAwait(false);
             node.Stats.OnSucceeded();
-            node.Raise(TaskEventKind.Succeeded, message.Id, message.Task, clock.Elapsed);
+            node.Raise(TaskEventKind.Succeeded, message.Id, message.Task, clock.Elapsed, detail: new TaskEventDetail(message, Result: value));
         }
         catch (Exception) when (running.ColdStopped)
         {
             // A cold shutdown stopped it: a late-ack message is back on its queue, and no outcome is recorded.
+        }
+        catch (Exception) when (running.Terminated)
+        {
+            await RevokedTasks.TerminatedAsync(node, request, ignoreResult).ConfigureAwait(false);
         }
         catch (TaskRetryException retry)
         {
@@ -206,7 +231,7 @@ internal sealed class TaskExecution(NodeServices node)
 
         await request.AckAsync().ConfigureAwait(false);
         node.Stats.OnRetried();
-        node.Raise(TaskEventKind.Retried, message.Id, message.Task, runtime, info);
+        node.Raise(TaskEventKind.Retried, message.Id, message.Task, runtime, info, detail: new TaskEventDetail(message, Traceback: cause.ToString()));
     }
 
     private async Task FailAsync(TaskRequest request, ExceptionInfo info, string? traceback, TimeSpan runtime, bool ignoreResult, Activity? activity)
@@ -221,7 +246,7 @@ internal sealed class TaskExecution(NodeServices node)
         // Celery's acks_on_failure_or_timeout (default true): a failed late-ack task is acked, not redelivered.
         await AckLateAsync(request).ConfigureAwait(false);
         node.Stats.OnFailed();
-        node.Raise(TaskEventKind.Failed, request.Id, request.Name, runtime, info);
+        node.Raise(TaskEventKind.Failed, request.Id, request.Name, runtime, info, detail: new TaskEventDetail(request.Message, Traceback: traceback));
     }
 
     private async Task HardTimeLimitAsync(TaskRequest request, TimeSpan limit, TimeSpan runtime, bool ignoreResult)
@@ -269,7 +294,7 @@ internal sealed class TaskExecution(NodeServices node)
 
         await request.AckAsync().ConfigureAwait(false);
         node.Stats.OnRevoked();
-        node.Raise(TaskEventKind.Revoked, request.Id, request.Name, exception: ExceptionInfo.Revoked("expired"), reason: "expired");
+        node.Raise(TaskEventKind.Revoked, request.Id, request.Name, exception: ExceptionInfo.Revoked("expired"), reason: "expired", detail: new TaskEventDetail(request.Message, Expired: true));
     }
 
     private Task AckLateAsync(TaskRequest request) => request.AcksLate ? request.AckAsync() : Task.CompletedTask;

@@ -18,6 +18,7 @@ internal sealed class TaskPool : ReceiveActor
     private readonly HashSet<IActorRef> _consumers = [];
     private TaskCompletionSource? _whenIdle;
     private int _executorCount;
+    private int _toRetire;
     private bool _draining;
 
     public TaskPool(NodeServices node, IActorRef timers)
@@ -34,6 +35,7 @@ internal sealed class TaskPool : ReceiveActor
         });
         Receive<Terminated>(terminated => OnTerminated(terminated.ActorRef));
         ReceiveAsync<DrainReserved>(_ => DrainAsync());
+        Receive<ResizePool>(resize => Sender.Tell(new PoolResized(Resize(resize.Delta)), Self));
     }
 
     private int Free => _idle.Count - _reserved.Count;
@@ -48,6 +50,42 @@ internal sealed class TaskPool : ReceiveActor
         {
             StartExecutor();
         }
+    }
+
+    /// <summary>The pool never goes below one slot: a node that consumes must be able to run what it takes.</summary>
+    private int Resize(int delta)
+    {
+        var target = Math.Max(1, _node.PoolSize + delta);
+        for (var size = _node.PoolSize; size < target; size++)
+        {
+            // A slot still waiting to retire is kept instead of starting a new one.
+            if (_toRetire > 0)
+            {
+                _toRetire--;
+            }
+            else
+            {
+                StartExecutor();
+            }
+        }
+
+        for (var size = _node.PoolSize; size > target; size--)
+        {
+            if (_idle.TryPop(out var idle))
+            {
+                Context.Unwatch(idle);
+                Context.Stop(idle);
+            }
+            else
+            {
+                // Busy: it leaves when its task is done.
+                _toRetire++;
+            }
+        }
+
+        _node.PoolSize = target;
+        Dispatch();
+        return target;
     }
 
     private void StartExecutor()
@@ -66,7 +104,7 @@ internal sealed class TaskPool : ReceiveActor
             return;
         }
 
-        if (!request.RateLimitApplied && request.Definition.Options.RateLimit is { } limit && !_node.Settings.DisableRateLimits)
+        if (!request.RateLimitApplied && _node.Overrides.RateLimitOf(request.Definition) is { } limit && !_node.Settings.DisableRateLimits)
         {
             request.RateLimitApplied = true;
             var start = _node.RateLimits.Book(request.Name, limit);
@@ -115,7 +153,13 @@ internal sealed class TaskPool : ReceiveActor
             return;
         }
 
-        if (retire)
+        if (_toRetire > 0)
+        {
+            _toRetire--;
+            Context.Unwatch(executor);
+            Context.Stop(executor);
+        }
+        else if (retire)
         {
             Context.Unwatch(executor);
             Context.Stop(executor);

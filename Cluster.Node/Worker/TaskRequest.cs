@@ -26,6 +26,9 @@ internal sealed class TaskRequest(TaskMessage message, TaskDefinition definition
     /// <summary>Set once the rate limiter has given this request its start time, so a delayed request is not charged twice.</summary>
     public bool RateLimitApplied { get; set; }
 
+    /// <summary>When an executor started it; null while reserved or scheduled.</summary>
+    public DateTimeOffset? StartedAt { get; set; }
+
     public bool IsSettled => Volatile.Read(ref _settled) != 0;
 
     public Task<bool> AckAsync() => TrySettle() ? Lease.AckAsync(Delivery) : Task.FromResult(false);

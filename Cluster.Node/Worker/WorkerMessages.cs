@@ -54,3 +54,24 @@ internal sealed class ConsumerStopped
 {
     public static readonly ConsumerStopped Instance = new();
 }
+
+/// <summary>Grow (positive) or shrink (negative) the pool by <paramref name="Delta"/> slots; the reply is <see cref="PoolResized"/>.</summary>
+internal sealed record ResizePool(int Delta);
+
+/// <summary>The pool's size once the resize took effect; busy slots leave as they finish.</summary>
+internal sealed record PoolResized(int Size);
+
+/// <summary>Start consuming <paramref name="Queue"/> at run time; the reply is <see cref="QueuesChanged"/>.</summary>
+internal sealed record AddQueue(string Queue);
+
+/// <summary>Stop consuming <paramref name="Queue"/>; what its consumer held goes back to the broker. The reply is <see cref="QueuesChanged"/>.</summary>
+internal sealed record CancelQueue(string Queue);
+
+/// <summary>Asks the node supervisor for the queues it consumes; the reply is <see cref="QueuesChanged"/> with Changed false.</summary>
+internal sealed class GetQueues
+{
+    public static readonly GetQueues Instance = new();
+}
+
+/// <summary>The queues consumed now, and whether the request changed them.</summary>
+internal sealed record QueuesChanged(bool Changed, IReadOnlyList<string> Queues);

@@ -1,6 +1,8 @@
 using System.Net;
 using ClusterQueue.Actors;
 using ClusterQueue.Client;
+using ClusterQueue.Fabric.Events;
+using ClusterQueue.Node.Fabric;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -18,15 +20,21 @@ public sealed class WorkerNode : IAsyncDisposable
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SemaphoreSlim _stopping = new(1, 1);
     private readonly TaskCompletionSource _coldRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly NodeFabric _fabric;
+    private readonly TaskEventPublisher _taskEvents;
     private Task? _shutdown;
 
-    private WorkerNode(WorkerSettings settings, ClusterQueueApp app, ILoggerFactory logging, Action<TaskLifecycleEvent>? observer)
+    private WorkerNode(WorkerSettings settings, ClusterQueueApp app, string name, ILoggerFactory logging, Action<TaskLifecycleEvent>? observer, NodeFabric fabric)
     {
         TaskEvent += observer;
-        Name = settings.ResolveName(Dns.GetHostName());
+        Name = name;
+        _fabric = fabric;
+        _taskEvents = new TaskEventPublisher(fabric.Events, logging.CreateLogger("ClusterQueue.Node.Fabric.Events"));
         _node = new NodeServices(settings, app, Name, logging, e => TaskEvent?.Invoke(e))
         {
             Ready = new ConsumersReady(settings.Queues),
+            Revoked = fabric.Revoked,
+            ClusterEvents = _taskEvents.Publish,
         };
         _system = ActorSystem.Create("worker", logging);
         _supervisor = _system.ActorOf(Props.Create(() => new NodeSupervisor(_node)), "node");
@@ -37,14 +45,27 @@ public sealed class WorkerNode : IAsyncDisposable
 
     public WorkerStats Stats => _node.Stats;
 
+    /// <summary>The cluster as this node sees it from the other nodes' heartbeats.</summary>
+    public ClusterQueue.Fabric.Membership.ClusterMembership Membership => _fabric.Membership;
+
+    /// <summary>The app clock this node stamps its events and mingle replies with.</summary>
+    public ClusterQueue.Fabric.LamportClock Clock => _fabric.Clock;
+
+    /// <summary>Task ids revoked on this node, kept in the state db across restarts.</summary>
+    public ClusterQueue.Fabric.Revocation.RevokedTaskSet Revoked => _fabric.Revoked;
+
     /// <summary>Raised on received, started, succeeded, failed, retried, revoked and rejected, on the thread that saw it.</summary>
     public event Action<TaskLifecycleEvent>? TaskEvent;
 
     /// <summary>Completes when the node has stopped.</summary>
     public Task Completion => _completion.Task;
 
-    /// <summary>Starts the actor tree and returns once every queue has a consumer.</summary>
+    /// <summary>
+    /// Opens the state db, checks that no live node uses this name, runs mingle, starts the actor tree, the mailbox
+    /// and the heartbeat, and returns once every queue has a consumer.
+    /// </summary>
     /// <exception cref="ArgumentException">A setting cannot work; the message names its key.</exception>
+    /// <exception cref="ClusterQueue.Fabric.Membership.NodeNameInUseException">A live node answered under this node's name.</exception>
     public static Task<WorkerNode> StartAsync(
         WorkerSettings settings,
         ClusterQueueApp app,
@@ -63,9 +84,15 @@ public sealed class WorkerNode : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(app);
         settings.Validate();
-        var node = new WorkerNode(settings, app, logging ?? NullLoggerFactory.Instance, observer);
+        logging ??= NullLoggerFactory.Instance;
+        var name = settings.ResolveName(Dns.GetHostName());
+        var fabric = await NodeFabric.OpenAsync(name, settings, app.Transport, logging, cancellationToken).ConfigureAwait(false);
+        var node = new WorkerNode(settings, app, name, logging, observer, fabric);
         try
         {
+            // A Python worker's warm shutdown from remote control; run apart, since stopping closes the mailbox that asked.
+            var handlers = new WorkerControlHandlers(node._node, fabric, node._supervisor, () => _ = Task.Run(() => node.WarmShutdownAsync()));
+            await fabric.StartControlAsync(handlers.CreateRegistry(), node.Load, cancellationToken).ConfigureAwait(false);
             await node._node.Ready.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch
@@ -96,6 +123,8 @@ public sealed class WorkerNode : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await ColdShutdownAsync().ConfigureAwait(false);
 
+    private WorkerLoad Load() => new((int)_node.Stats.Active, _node.Stats.Started);
+
     private async Task StopAsync(bool cold, CancellationToken cancellationToken)
     {
         await _stopping.WaitAsync(CancellationToken.None).ConfigureAwait(false);
@@ -121,6 +150,7 @@ public sealed class WorkerNode : IAsyncDisposable
     {
         try
         {
+            await _fabric.StopControlAsync().ConfigureAwait(false);
             await _node.StopConsuming.CancelAsync().ConfigureAwait(false);
             _node.Ready.Abandon(new OperationCanceledException("the node stopped before its consumers connected"));
             if (cold)
@@ -157,6 +187,10 @@ public sealed class WorkerNode : IAsyncDisposable
             {
                 await lease.CloseAsync().ConfigureAwait(false);
             }
+
+            // Last, so the task events of the final tasks and worker-offline still go out.
+            await _taskEvents.DisposeAsync().ConfigureAwait(false);
+            await _fabric.DisposeAsync().ConfigureAwait(false);
 
             _node.Log.LogInformation("{Node} stopped: {Stats}", Name, Stats);
             _completion.TrySetResult();

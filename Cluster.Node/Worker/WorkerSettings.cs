@@ -26,6 +26,7 @@ public sealed record WorkerSettings
 
     public AutoscaleSettings Autoscale { get; init; } = new();
 
+    /// <summary>SQLite file that keeps revoked task ids across restarts; empty keeps them in memory only.</summary>
     public string StateDb { get; init; } = "cluster-queue-state.db";
 
     public bool SendTaskEvents { get; init; }
@@ -46,6 +47,9 @@ public sealed record WorkerSettings
     public string Pool { get; init; } = "threads";
 
     public bool DisableRateLimits { get; init; }
+
+    /// <summary>Events, remote control, revocation and mingle, from <c>cluster-queue.events</c>, <c>.control</c>, <c>.revocation</c> and <c>.mingle</c>.</summary>
+    public ClusterQueue.Node.Fabric.NodeFabricSettings Fabric { get; init; } = new();
 
     /// <summary>The name with <c>%h</c> and <c>%n</c> expanded, as <c>celery -n</c> does.</summary>
     public string ResolveName(string hostName)

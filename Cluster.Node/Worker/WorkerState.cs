@@ -28,7 +28,7 @@ internal sealed class GetWorkerTasks
 }
 
 /// <summary>One task as inspect lists it.</summary>
-internal sealed record TaskSummary(string Id, string Name, string? ArgsRepr, string? KwargsRepr, DateTimeOffset? Eta, bool AcksLate);
+internal sealed record TaskSummary(string Id, string Name, string? ArgsRepr, string? KwargsRepr, DateTimeOffset? Eta, bool AcksLate, TaskRequest Request);
 
 /// <summary>The node's tasks by phase, each list in arrival order.</summary>
 internal sealed record WorkerTasks(IReadOnlyList<TaskSummary> Active, IReadOnlyList<TaskSummary> Reserved, IReadOnlyList<TaskSummary> Scheduled);
@@ -65,5 +65,5 @@ internal sealed class WorkerState : ReceiveActor
             .ToList();
 
     private static TaskSummary Summarize(TaskRequest request) =>
-        new(request.Id, request.Name, request.Message.ArgsRepr, request.Message.KwargsRepr, request.Message.Eta, request.AcksLate);
+        new(request.Id, request.Name, request.Message.ArgsRepr, request.Message.KwargsRepr, request.Message.Eta, request.AcksLate, request);
 }

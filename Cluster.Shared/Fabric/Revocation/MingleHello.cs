@@ -74,6 +74,20 @@ public static class MingleSync
         LamportClock appClock,
         MingleSettings? settings = null,
         ILogger? logger = null,
+        CancellationToken cancellationToken = default) =>
+        (await HelloAsync(client, nodeName, revoked, appClock, settings, logger, cancellationToken).ConfigureAwait(false)).Peers;
+
+    /// <summary>
+    /// Mingle as <see cref="SyncAsync"/>, also telling whether a node under <paramref name="nodeName"/> itself answered:
+    /// a starting node has no mailbox yet, so such an answer comes from another live node of the same name.
+    /// </summary>
+    public static async Task<MingleOutcome> HelloAsync(
+        ControlClient client,
+        string nodeName,
+        RevokedTaskSet revoked,
+        LamportClock appClock,
+        MingleSettings? settings = null,
+        ILogger? logger = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(client);
@@ -99,6 +113,9 @@ public static class MingleSync
             }
         }
 
-        return peers;
+        return new MingleOutcome(peers, replies.Any(r => r.Node == nodeName));
     }
 }
+
+/// <summary>What mingle found: how many peers it synced with, and whether a node of the starting node's own name answered.</summary>
+public sealed record MingleOutcome(int Peers, bool NameAnswered);

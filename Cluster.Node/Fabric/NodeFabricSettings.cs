@@ -1,0 +1,28 @@
+using System.Text.Json.Nodes;
+using ClusterQueue.Fabric;
+
+namespace ClusterQueue.Node.Fabric;
+
+/// <summary>The cluster-message settings a worker node runs with: events, remote control, revocation and mingle.</summary>
+public sealed record NodeFabricSettings
+{
+    public EventsSettings Events { get; init; } = new();
+
+    public ControlSettings Control { get; init; } = new();
+
+    public RevocationSettings Revocation { get; init; } = new();
+
+    public MingleSettings Mingle { get; init; } = new();
+
+    /// <summary>
+    /// How long a starting node waits for a live node of its own name to answer before it takes the name; zero skips
+    /// the check. With mingle on, the check rides on mingle's <c>hello</c> broadcast and waits the mingle timeout instead.
+    /// </summary>
+    public TimeSpan NameCheckWindow { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The broker URL for the <c>broker</c> part of the <c>stats</c> reply; its password is never shown.</summary>
+    public string? BrokerUrl { get; init; }
+
+    /// <summary>The settings the <c>conf</c> command reports: those that differ from the defaults, by key.</summary>
+    public IReadOnlyDictionary<string, JsonNode?> Conf { get; init; } = new Dictionary<string, JsonNode?>();
+}

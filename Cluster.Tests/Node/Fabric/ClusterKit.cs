@@ -1,0 +1,159 @@
+using System.Text.Json.Nodes;
+using ClusterQueue.Client;
+using ClusterQueue.Fabric;
+using ClusterQueue.Fabric.Events;
+using ClusterQueue.Fabric.Pidbox;
+using ClusterQueue.Node.Fabric;
+using ClusterQueue.Node.Worker;
+using ClusterQueue.Results;
+using ClusterQueue.Tests.Transport.Amqp;
+using ClusterQueue.Transport;
+
+namespace ClusterQueue.Tests.Node.Fabric;
+
+/// <summary>The brokers the cluster tests run on; each test gets a broker of its own.</summary>
+public enum ClusterBroker
+{
+    Memory,
+    Sqlite,
+    Amqp,
+}
+
+/// <summary>
+/// One broker shared by several real worker nodes and a control client, as a cluster test needs: nodes started here
+/// run the full start-up (mingle, name check, pidbox, heartbeat) with a state db in a private directory.
+/// </summary>
+public sealed class ClusterKit : IAsyncDisposable
+{
+    /// <summary>Generous, because the test machine is small and busy; a passing wait ends in milliseconds.</summary>
+    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    private readonly List<ClusterQueueApp> _apps = [];
+    private readonly List<WorkerNode> _nodes = [];
+
+    private ClusterKit(ClusterBroker kind, BrokerSettings broker)
+    {
+        Kind = kind;
+        Broker = broker;
+        Client = App().Transport is var transport ? new ControlClient(transport, new ControlSettings { ReplyTimeout = TimeSpan.FromSeconds(5) }) : null!;
+    }
+
+    public ClusterBroker Kind { get; }
+
+    public BrokerSettings Broker { get; }
+
+    /// <summary>A private directory for state dbs.</summary>
+    public string Directory { get; } = System.IO.Directory.CreateTempSubdirectory("cq-cluster-").FullName;
+
+    /// <summary>A control client on its own connection, as <c>celery inspect</c> would be.</summary>
+    public ControlClient Client { get; }
+
+    public static ClusterKit Create(ClusterBroker kind) => new(kind, kind switch
+    {
+        ClusterBroker.Memory => new BrokerSettings { Url = $"memory://cluster-{Guid.NewGuid():N}", PollingInterval = TimeSpan.FromMilliseconds(20) },
+        ClusterBroker.Sqlite => new BrokerSettings
+        {
+            Url = $"sqlite:///{Path.Combine(System.IO.Directory.CreateTempSubdirectory("cq-cluster-broker-").FullName, "broker.db")}",
+            PollingInterval = TimeSpan.FromMilliseconds(20),
+        },
+        _ => AmqpTestBroker.Settings(AmqpTestBroker.NewVhost()),
+    });
+
+    /// <summary>Settings for a node named <paramref name="name"/>, with its state db in this kit's directory, mingle waiting 2 s.</summary>
+    public WorkerSettings Settings(string name, int concurrency = 2) => new()
+    {
+        Name = name,
+        Concurrency = concurrency,
+        StateDb = Path.Combine(Directory, name.Replace('@', '-') + ".db"),
+        Fabric = new NodeFabricSettings
+        {
+            // Long enough for a peer on a busy 2-core machine to answer; a lonely node waits this long at start.
+            Mingle = new MingleSettings { Timeout = TimeSpan.FromSeconds(2) },
+            NameCheckWindow = TimeSpan.FromSeconds(2),
+            Events = new EventsSettings { HeartbeatInterval = TimeSpan.FromSeconds(1) },
+            Control = new ControlSettings { ReplyTimeout = TimeSpan.FromSeconds(5) },
+        },
+    };
+
+    /// <summary>A new app (its own broker connection) with the demo and test tasks.</summary>
+    public ClusterQueueApp App(Action<TaskRegistry>? register = null, ITransport? transport = null)
+    {
+        var tasks = WorkerHarness.Registry(register);
+        var app = transport is null
+            ? ClusterQueueApp.Open(Broker, new ResultSettings { Backend = "memory://" }, tasks: tasks)
+            : new ClusterQueueApp(transport, ResultBackends.Open(new ResultSettings { Backend = "memory://" }), tasks);
+        lock (_apps)
+        {
+            _apps.Add(app);
+        }
+
+        return app;
+    }
+
+    /// <summary>Starts a node on an app of its own; <paramref name="app"/> lets two nodes share a result store.</summary>
+    public async Task<WorkerNode> StartAsync(WorkerSettings settings, ClusterQueueApp? app = null)
+    {
+        var node = await WorkerNode.StartAsync(settings, app ?? App()).WaitAsync(Patience);
+        lock (_nodes)
+        {
+            _nodes.Add(node);
+        }
+
+        return node;
+    }
+
+    public Task<WorkerNode> StartAsync(string name, int concurrency = 2) => StartAsync(Settings(name, concurrency));
+
+    /// <summary>The single reply of <paramref name="node"/> to an inspect command.</summary>
+    public async Task<JsonNode?> InspectAsync(string node, string method, JsonObject? arguments = null)
+    {
+        var replies = await Client.BroadcastAsync(method, arguments ?? ControlClient.InspectArguments(method), ControlTarget.Nodes(node), limit: 1, timeout: Patience);
+        var reply = Assert.Single(replies);
+        Assert.Equal(node, reply.Node);
+        return reply.Value;
+    }
+
+    /// <summary>Waits until <paramref name="condition"/> holds; fails naming <paramref name="what"/>.</summary>
+    public static Task EventuallyAsync(Func<bool> condition, string what, TimeSpan? timeout = null) =>
+        WorkerHarness.EventuallyAsync(condition, what, timeout ?? Patience);
+
+    /// <summary>An event receiver on <paramref name="routingKey"/>, started.</summary>
+    public async Task<EventReceiver> ReceiveEventsAsync(string routingKey = "#")
+    {
+        var receiver = new EventReceiver(App().Transport, routingKey);
+        await receiver.StartAsync();
+        return receiver;
+    }
+
+    /// <summary>Reads events until one matches, or fails after <see cref="Patience"/>.</summary>
+    public static async Task<ClusterEvent> NextAsync(EventReceiver receiver, Func<ClusterEvent, bool> match, string what)
+    {
+        using var limit = new CancellationTokenSource(Patience);
+        try
+        {
+            while (true)
+            {
+                var received = await receiver.Events.ReadAsync(limit.Token);
+                if (match(received.Event)) return received.Event;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"no {what} within {Patience}");
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var node in _nodes)
+        {
+            await node.DisposeAsync();
+        }
+
+        await Client.DisposeAsync();
+        foreach (var app in _apps)
+        {
+            await app.DisposeAsync();
+        }
+    }
+}
