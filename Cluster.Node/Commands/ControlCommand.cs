@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.CommandLine.Parsing;
 using System.Text.Json.Nodes;
 using ClusterQueue.Fabric.Pidbox;
 
@@ -172,8 +171,9 @@ public static class ControlCommand
     // Nodes look the name up themselves; the check here only catches typos before anything is sent.
     private static bool IsSignalName(string text)
     {
-        var name = NormalizeSignal(text);
-        return name.Length > 3 && name.StartsWith("SIG", StringComparison.Ordinal) && name[3..].All(char.IsAsciiLetterOrDigit);
+        var rest = NormalizeSignal(text)[3..];
+        var letters = rest.TakeWhile(char.IsAsciiLetter).Count();
+        return letters > 0 && rest[letters..].All(char.IsAsciiDigit);
     }
 
     private static string NormalizeSignal(string text)

@@ -81,6 +81,30 @@ public sealed class CeleryToolsTests(EventfulWorkerFixture worker) : IClassFixtu
     }
 
     [Fact]
+    public async Task CeleryControlRevoke_ThenCeleryInspectRevoked_ListsTheId()
+    {
+        var id = Guid.NewGuid().ToString();
+
+        var revoke = await CeleryCommand.RunAsync(worker.BrokerUrl, "control", "revoke", id, "-d", Node, "-t", Patient);
+        var revoked = await CeleryCommand.RunAsync(worker.BrokerUrl, "inspect", "revoked", "-d", Node, "-t", Patient);
+
+        Assert.True(revoke.ExitCode == 0, $"celery control revoke exited {revoke.ExitCode}: {revoke.Output}{revoke.Error}");
+        Assert.Equal($"->  {Node}: OK\n        tasks {id} flagged as revoked\n", revoke.Output);
+        Assert.Contains($"    * {id}\n", revoked.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CeleryInspectStatsAndActiveQueues_ReadOurReplies()
+    {
+        var stats = await CeleryCommand.RunAsync(worker.BrokerUrl, "inspect", "stats", "-d", Node, "-t", Patient, "--json");
+        var queues = await CeleryCommand.RunAsync(worker.BrokerUrl, "inspect", "active_queues", "-d", Node, "-t", Patient, "--json");
+
+        Assert.True(stats.ExitCode == 0, $"celery inspect stats exited {stats.ExitCode}: {stats.Output}{stats.Error}");
+        Assert.Equal(Environment.ProcessId, (int)JsonNode.Parse(stats.Output)![Node]!["pid"]!);
+        Assert.Contains("celery", JsonNode.Parse(queues.Output)![Node]!.AsArray().Select(q => (string?)q!["name"]));
+    }
+
+    [Fact]
     public async Task CeleryEventsDump_ShowsOurHeartbeats_AndTheTaskEvents()
     {
         await using var dump = CeleryEventDump.Start(worker.BrokerUrl, TimeSpan.FromSeconds(120));

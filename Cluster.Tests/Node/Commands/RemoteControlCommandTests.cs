@@ -114,6 +114,32 @@ public sealed class RemoteControlCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Inspect_RegisteredItems_AndConfWithDefaults_AreSentAsArguments()
+    {
+        var node = await StartAsync("celery@a");
+
+        Assert.Equal(ExitCodes.Ok, (await RunAsync("inspect", "registered", "rate_limit", "time_limit", "-d", "celery@a", "-t", Patient)).ExitCode);
+        Assert.Equal(ExitCodes.Ok, (await RunAsync("inspect", "conf", "--with-defaults", "-d", "celery@a", "-t", Patient)).ExitCode);
+
+        Assert.Collection(
+            node.Received,
+            registered => FabricFixtures.AssertJson(new JsonObject { ["taskinfoitems"] = new JsonArray("rate_limit", "time_limit") }, registered.Arguments),
+            conf => FabricFixtures.AssertJson(new JsonObject { ["with_defaults"] = true }, conf.Arguments));
+    }
+
+    [Fact]
+    public async Task RemoteControlOptions_MayComeBeforeTheSubcommand()
+    {
+        var node = await StartAsync("celery@a");
+
+        var run = await CommandTestKit.RunAsync("inspect", "--broker", kit.BrokerUrl, "-t", Patient, "-d", "celery@a", "--json", "clock");
+
+        Assert.Equal(ExitCodes.Ok, run.ExitCode);
+        Assert.Equal("{\"celery@a\":{\"clock\":185}}" + Environment.NewLine, run.Output);
+        Assert.Equal("clock", Assert.Single(node.Received).Method);
+    }
+
+    [Fact]
     public async Task Control_NodeRefuses_PrintsItsErrorAndExits1()
     {
         // Celery's own answer to rate_limit tasks.add 10/x.
@@ -271,6 +297,7 @@ public sealed class RemoteControlCommandTests : IAsyncLifetime
     [InlineData("control", "time_limit", "tasks.add", "-1")]
     [InlineData("control", "revoke")]
     [InlineData("control", "revoke", "id-1", "--signal", "no such")]
+    [InlineData("control", "revoke", "id-1", "--signal", "9")]
     [InlineData("control", "add_consumer")]
     [InlineData("control", "add_consumer", "q", "ex", "bogus")]
     [InlineData("control", "cancel_consumer")]
