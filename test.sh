@@ -24,6 +24,10 @@ source scripts/test-servers/rabbitmq.sh
 cleanup_steps=("rabbitmq_stop" "${cleanup_steps[@]}")
 rabbitmq_start "$servers/rabbitmq"
 
+# Python Celery for the interop tests; they read CQ_TEST_PYTHON and fail without it.
+source scripts/test-servers/celery.sh
+celery_prepare
+
 status=0
 dotnet test Cluster.Tests/Cluster.Tests.csproj -c Release --no-build -nologo \
   --logger "trx;LogFileName=tests.trx" --logger "console;verbosity=normal" \

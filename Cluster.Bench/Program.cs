@@ -1,10 +1,11 @@
 using BenchmarkDotNet.Running;
+using ClusterQueue.Bench.Interop;
 using ClusterQueue.Bench.Worker;
 
 namespace ClusterQueue.Bench;
 
 /// <summary>
-/// Runs the benchmarks chosen on the command line: <c>worker-drain</c> runs the one-shot worker drain, anything else
+/// Runs the benchmarks chosen on the command line: <c>worker-drain</c> runs the one-shot worker drain, <c>amqp-interop</c> the RabbitMQ and Python Celery comparison, anything else
 /// goes to BenchmarkDotNet's switcher (--filter, --list).
 /// </summary>
 public static class Program
@@ -14,6 +15,11 @@ public static class Program
         if (args is ["worker-drain", .. var rest])
         {
             return await WorkerDrainBenchmark.RunAsync(rest).ConfigureAwait(false);
+        }
+
+        if (args is ["amqp-interop", .. var interop])
+        {
+            return await AmqpInteropBenchmark.RunAsync(interop).ConfigureAwait(false);
         }
 
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

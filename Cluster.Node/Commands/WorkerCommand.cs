@@ -43,7 +43,8 @@ public static class WorkerCommand
             }
 
             builder.Services.AddSingleton(clusterApp);
-            builder.Services.AddClusterQueueWorker(worker => worker.WithSettings(settings.Worker));
+            var workerSettings = settings.Worker with { Fabric = Fabric.NodeFabricConfiguration.Bind(settings.Configuration, settings.Broker.Url) };
+            builder.Services.AddClusterQueueWorker(worker => worker.WithSettings(workerSettings));
 
             builder.Services.AddHostedService(sp => new WorkerConsoleReporter(
                 sp.GetRequiredService<WorkerHostedService>(),
@@ -57,7 +58,14 @@ public static class WorkerCommand
             await output.WriteLineAsync(WorkerBanner.Render(nodeName, settings, tasks, appPath ?? "DemoTasks (no --app given)")).ConfigureAwait(false);
             using var host = builder.Build();
             var signals = host.Services.GetRequiredService<SignalLifetime>();
-            await host.RunAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await host.RunAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (ClusterQueue.Fabric.Membership.NodeNameInUseException e)
+            {
+                throw new CommandException(ExitCodes.Failure, e.Message);
+            }
 
             return signals.WentCold ? ExitCodes.Failure : ExitCodes.Ok;
         });

@@ -25,7 +25,7 @@ public sealed class WorkerOptions
 
     public Option<string?> Name { get; } = new("--hostname", "-n") { Description = "Node name; %h is the host name, %n the host name without its domain (default celery@%h)." };
 
-    public Option<bool> TaskEvents { get; } = new("--task-events", "-E") { Description = "Turn on task events for monitors (cluster-queue.node.send-task-events); this build stores the setting but sends no events yet." };
+    public Option<bool> TaskEvents { get; } = new("--task-events", "-E") { Description = "Send task events for monitors (cluster-queue.node.send-task-events); worker events are always sent." };
 
     public Option<int?> PrefetchMultiplier { get; } = new("--prefetch-multiplier") { Description = "Unacked messages reserved per pool slot (cluster-queue.node.prefetch-multiplier)." };
 

@@ -20,7 +20,10 @@ public static class PythonCelery
             "CQ_TEST_PYTHON is not set: run the tests through ./test.sh, which installs python3-celery and sets it to /usr/bin/python3");
 
     /// <summary>A Python process in the module folder with <paramref name="brokerUrl"/> as CELERY_BROKER_URL.</summary>
-    public static ProcessStartInfo StartInfo(string brokerUrl, params string[] arguments)
+    public static ProcessStartInfo StartInfo(string brokerUrl, params string[] arguments) => StartInfo(brokerUrl, null, arguments);
+
+    /// <summary>As <see cref="StartInfo(string, string[])"/>, with extra environment variables.</summary>
+    public static ProcessStartInfo StartInfo(string brokerUrl, IReadOnlyDictionary<string, string>? environment, params string[] arguments)
     {
         var start = new ProcessStartInfo(Interpreter)
         {
@@ -36,6 +39,10 @@ public static class PythonCelery
         // The test process's own PYTHONPATH or PYTHONHOME would hide Debian's packages.
         start.Environment.Remove("PYTHONPATH");
         start.Environment.Remove("PYTHONHOME");
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
@@ -45,9 +52,9 @@ public static class PythonCelery
     }
 
     /// <summary>Runs <c>client.py scenario</c> and returns the JSON object it printed; a failed run fails with its output.</summary>
-    public static async Task<JsonObject> RunClientAsync(string brokerUrl, string scenario)
+    public static async Task<JsonObject> RunClientAsync(string brokerUrl, string scenario, IReadOnlyDictionary<string, string>? environment = null)
     {
-        using var process = Process.Start(StartInfo(brokerUrl, "client.py", scenario))
+        using var process = Process.Start(StartInfo(brokerUrl, environment, "client.py", scenario))
             ?? throw new InvalidOperationException($"cannot start {Interpreter}");
         var output = process.StandardOutput.ReadToEndAsync();
         var errors = process.StandardError.ReadToEndAsync();

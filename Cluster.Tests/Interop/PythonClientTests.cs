@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using ClusterQueue.Client;
 using ClusterQueue.Node.Hosting;
@@ -5,6 +6,7 @@ using ClusterQueue.Node.Worker;
 using ClusterQueue.Results;
 using ClusterQueue.Tests.Node;
 using ClusterQueue.Tests.Transport.Amqp;
+using ClusterQueue.Transport.Amqp;
 
 namespace ClusterQueue.Tests.Interop;
 
@@ -73,6 +75,40 @@ public sealed class PythonClientTests
 
         // The default celery queue has no x-max-priority, so, as on a Python worker, priority does not reorder it.
         Assert.True(JsonNode.DeepEquals(new JsonArray(0, 5, 9), printed["results"]));
+    }
+
+    [Fact]
+    public async Task On_a_priority_queue_our_worker_takes_the_highest_priority_first_as_a_Python_worker_does()
+    {
+        const int maxPriority = 10;
+        var vhost = AmqpTestBroker.NewVhost();
+        var printed = await PythonCelery.RunClientAsync(
+            AmqpTestBroker.UrlOf(vhost), "send_priorities", new Dictionary<string, string> { ["CQ_INTEROP_MAX_PRIORITY"] = $"{maxPriority}" });
+        var sent = printed["sent"]!.AsArray().ToDictionary(s => s!["id"]!.GetValue<string>(), s => s!["priority"]!.GetValue<int>());
+
+        var started = new ConcurrentQueue<string>();
+        var allDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var succeeded = 0;
+        void OnEvent(TaskLifecycleEvent e)
+        {
+            if (e.Kind == TaskEventKind.Started)
+            {
+                started.Enqueue(e.TaskId);
+            }
+            else if (e.Kind == TaskEventKind.Succeeded && Interlocked.Increment(ref succeeded) == sent.Count)
+            {
+                allDone.TrySetResult();
+            }
+        }
+
+        // Declared with the same x-max-priority as Python's task_queue_max_priority; one message reserved at a time.
+        var broker = AmqpTestBroker.Settings(vhost, new AmqpSettings { ConfirmPublish = true, MaxPriority = maxPriority });
+        await using var app = ClusterQueueApp.Open(broker, tasks: WorkerHarness.Registry());
+        await using var worker = await WorkerNode.StartAsync(
+            new WorkerSettings { Concurrency = 1, PrefetchMultiplier = 1 }, app, logging: null, observer: OnEvent, CancellationToken.None);
+        await allDone.Task.WaitAsync(PythonCelery.Patience);
+
+        Assert.Equal([9, 5, 3, 1, 0], started.Select(id => sent[id]));
     }
 
     [Fact]

@@ -57,6 +57,12 @@ def priority():
     return {"results": [r.get(timeout=TIMEOUT) for r in results]}
 
 
+def send_priorities():
+    # Sent before any worker consumes, in no particular order; the worker is started afterwards.
+    sent = [app.send_task("tasks.add", (p, 0), priority=p) for p in (0, 3, 9, 5, 1)]
+    return {"sent": [{"id": r.id, "priority": p} for r, p in zip(sent, (0, 3, 9, 5, 1))]}
+
+
 def ignore_result():
     ignored = app.send_task("tasks.add", (5, 5), ignore_result=True)
     # The worker runs one task at a time, so the follow-up's result comes after anything the first one sent.
@@ -71,7 +77,7 @@ def chain():
     return {"result": value, "parent_result": result.parent.get(timeout=TIMEOUT), "id": result.id, "parent_id": result.parent.id}
 
 
-SCENARIOS = {f.__name__: f for f in (add, fail, countdown, expired, priority, ignore_result, chain)}
+SCENARIOS = {f.__name__: f for f in (add, fail, countdown, expired, priority, send_priorities, ignore_result, chain)}
 
 
 def main():

@@ -18,6 +18,9 @@ app.conf.result_backend = "rpc://"
 app.conf.accept_content = ["json"]
 app.conf.task_serializer = "json"
 app.conf.result_serializer = "json"
+# Set by the priority test: the task queue is then declared with x-max-priority, as the worker declares it.
+if os.environ.get("CQ_INTEROP_MAX_PRIORITY"):
+    app.conf.task_queue_max_priority = int(os.environ["CQ_INTEROP_MAX_PRIORITY"])
 
 
 @app.task(name="tasks.add")

@@ -40,6 +40,15 @@ public sealed class ClusterKit : IAsyncDisposable
 
     public ClusterBroker Kind { get; }
 
+    /// <summary>The nodes started so far, in order.</summary>
+    public IReadOnlyList<WorkerNode> StartedNodes
+    {
+        get
+        {
+            lock (_nodes) return [.. _nodes];
+        }
+    }
+
     public BrokerSettings Broker { get; }
 
     /// <summary>A private directory for state dbs.</summary>
@@ -111,6 +120,23 @@ public sealed class ClusterKit : IAsyncDisposable
         var reply = Assert.Single(replies);
         Assert.Equal(node, reply.Node);
         return reply.Value;
+    }
+
+    /// <summary>Broadcasts <c>revoke</c> and returns once <paramref name="expectedReplies"/> nodes answered.</summary>
+    public Task<IReadOnlyList<ControlReply>> RevokeAsync(string taskId, int expectedReplies, bool terminate = false) =>
+        Client.BroadcastAsync("revoke", new RevokeArguments([taskId], terminate).ToJson(), limit: expectedReplies, timeout: Patience);
+
+    /// <summary>Completes with the first task event of <paramref name="node"/> that matches; subscribe before sending the task.</summary>
+    public static Task<TaskLifecycleEvent> WhenAsync(WorkerNode node, string taskId, TaskEventKind kind)
+    {
+        var done = new TaskCompletionSource<TaskLifecycleEvent>(TaskCreationOptions.RunContinuationsAsynchronously);
+        void Watch(TaskLifecycleEvent e)
+        {
+            if (e.TaskId == taskId && e.Kind == kind) done.TrySetResult(e);
+        }
+
+        node.TaskEvent += Watch;
+        return done.Task.WaitAsync(Patience);
     }
 
     /// <summary>Waits until <paramref name="condition"/> holds; fails naming <paramref name="what"/>.</summary>

@@ -100,7 +100,8 @@ public sealed class ConsumerTests
         var settings = new WorkerSettings { Concurrency = concurrency, PrefetchMultiplier = multiplier, Optimization = optimization };
         await using var harness = await WorkerTestHarness.StartAsync(app, settings);
 
-        var (queue, options) = transport.Consumed.Single();
+        // The node also consumes its pidbox and its membership events, without a prefetch window.
+        var (queue, options) = transport.Consumed.Single(c => c.Queue == "celery");
 
         Assert.Equal("celery", queue);
         Assert.Equal(expected, options.Prefetch);

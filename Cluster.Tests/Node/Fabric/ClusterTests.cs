@@ -1,0 +1,164 @@
+using System.Text.Json.Nodes;
+using ClusterQueue.Client;
+using ClusterQueue.Fabric.Events;
+using ClusterQueue.Fabric.Membership;
+using ClusterQueue.Fabric.Pidbox;
+using ClusterQueue.Node.Worker;
+using ClusterQueue.Protocol;
+using ClusterQueue.Results;
+using ClusterQueue.Tests.Transport.Amqp;
+using ClusterQueue.Transport;
+
+namespace ClusterQueue.Tests.Node.Fabric;
+
+/// <summary>Several real nodes on one broker: addressing, revocation across restarts and mingle, terminate, liveness and names.</summary>
+public abstract class ClusterTests(ClusterBroker broker) : IAsyncLifetime
+{
+    protected ClusterKit Kit { get; } = ClusterKit.Create(broker);
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await Kit.DisposeAsync();
+
+    [Fact]
+    public async Task A_command_with_a_destination_reaches_only_the_named_node()
+    {
+        await Kit.StartAsync("alpha@test");
+        await Kit.StartAsync("beta@test");
+
+        var addressed = await Kit.Client.PingAsync(ControlTarget.Nodes("beta@test"), timeout: TimeSpan.FromSeconds(2));
+        var everyone = await Kit.Client.PingAsync(timeout: ClusterKit.Patience, limit: 2);
+
+        Assert.Equal(["beta@test"], addressed.Select(r => r.Node));
+        Assert.Equal(["alpha@test", "beta@test"], everyone.Select(r => r.Node).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_revoke_survives_a_restart_of_the_node_with_the_same_state_db()
+    {
+        var settings = Kit.Settings("keeper@test");
+        var first = await Kit.StartAsync(settings);
+        var revokedId = Uuid.NewId();
+        await Kit.RevokeAsync(revokedId, expectedReplies: 1);
+        await first.WarmShutdownAsync();
+
+        var app = Kit.App();
+        var second = await Kit.StartAsync(settings, app);
+
+        Assert.Contains(revokedId, second.Revoked.Snapshot());
+        var revokedEvent = ClusterKit.WhenAsync(second, revokedId, TaskEventKind.Revoked);
+        var sent = await app.ApplyAsync("tasks.add", [1, 2], options: new SendOptions { TaskId = revokedId });
+        var evt = await revokedEvent;
+        Assert.Equal("revoked", evt.Reason);
+        var result = await app.Results.WaitAsync(revokedId, ClusterKit.Patience);
+        Assert.Equal(TaskStates.Revoked, result.Status);
+        Assert.Equal(0, second.Stats.Started);
+        Assert.Equal(sent.Id, revokedId);
+    }
+
+    [Fact]
+    public async Task A_node_that_was_down_learns_a_revoke_through_mingle_when_it_starts()
+    {
+        await Kit.StartAsync("up@test");
+        var revokedId = Uuid.NewId();
+        var replies = await Kit.RevokeAsync(revokedId, expectedReplies: 1);
+        Assert.Equal(["up@test"], replies.Select(r => r.Node));
+
+        var app = Kit.App();
+        var late = await Kit.StartAsync(Kit.Settings("late@test") with { Queues = ["late-only"] }, app);
+
+        Assert.Contains(revokedId, late.Revoked.Snapshot());
+        var revokedEvent = ClusterKit.WhenAsync(late, revokedId, TaskEventKind.Revoked);
+        await app.SendTaskAsync("tasks.add", [1, 2], options: new SendOptions { TaskId = revokedId, Queue = "late-only" });
+        await revokedEvent;
+        Assert.Equal(0, late.Stats.Started);
+    }
+
+    [Fact]
+    public async Task Revoke_with_terminate_stops_a_running_sleep_and_records_it_as_terminated()
+    {
+        var app = Kit.App();
+        var node = await Kit.StartAsync(Kit.Settings("runner@test") with { SendTaskEvents = true }, app);
+        await using var receiver = await Kit.ReceiveEventsAsync("task.#");
+        var id = Uuid.NewId();
+        var started = ClusterKit.WhenAsync(node, id, TaskEventKind.Started);
+        var revoked = ClusterKit.WhenAsync(node, id, TaskEventKind.Revoked);
+        await app.ApplyAsync("tasks.sleep", [600], options: new SendOptions { TaskId = id });
+        await started;
+
+        var replies = await Kit.RevokeAsync(id, expectedReplies: 1, terminate: true);
+
+        var reply = Assert.Single(replies);
+        Assert.Equal($"terminate: {id}", (string)reply.Value!["ok"]!);
+        Assert.Equal("terminated", (await revoked).Reason);
+        var result = await app.Results.WaitAsync(id, ClusterKit.Patience);
+        Assert.Equal(TaskStates.Revoked, result.Status);
+        Assert.Contains("terminated", result.Result!.ToJsonString());
+        var evt = (TaskRevokedEvent)await ClusterKit.NextAsync(receiver, e => e is TaskRevokedEvent r && r.Uuid == id, "task-revoked");
+        Assert.True(evt.Terminated);
+        Assert.Equal(15, evt.Signum);
+        Assert.False(evt.Expired);
+        Assert.Equal(0, node.Stats.Active);
+    }
+
+    [Fact]
+    public async Task A_node_whose_heartbeats_stop_turns_offline_in_the_others_view()
+    {
+        var watcher = await Kit.StartAsync("watcher@test");
+        var silencing = new SilencingTransport(TransportRegistry.CreateDefault().Open(Kit.Broker));
+        await using var _ = silencing;
+        var victim = await Kit.StartAsync(Kit.Settings("victim@test"), Kit.App(transport: silencing));
+
+        await ClusterKit.EventuallyAsync(() => watcher.Membership.IsAlive("victim@test"), "the victim's heartbeat");
+        silencing.Silence();
+
+        // Heartbeats every second: the view gives up after 2 × freq without one, with no worker-offline ever sent.
+        await ClusterKit.EventuallyAsync(() => !watcher.Membership.IsAlive("victim@test"), "the victim to be given up");
+        var status = watcher.Membership.Snapshot().Single(m => m.Name == "victim@test");
+        Assert.False(status.Offline);
+        Assert.Equal(1.0, status.Freq);
+        Assert.False(victim.Completion.IsCompleted);
+    }
+
+    [Fact]
+    public async Task A_node_starting_under_a_live_nodes_name_is_refused()
+    {
+        await Kit.StartAsync("twin@test");
+
+        var refused = await Assert.ThrowsAsync<NodeNameInUseException>(() => Kit.StartAsync("twin@test"));
+
+        Assert.Equal("twin@test", refused.NodeName);
+        Assert.Contains("'twin@test' is already alive", refused.Message);
+        Assert.Equal("pong", (string)(await Kit.InspectAsync("twin@test", "ping"))!["ok"]!);
+    }
+
+    [Fact]
+    public async Task Without_mingle_the_name_check_pings_the_name()
+    {
+        await Kit.StartAsync("twin@test");
+        var settings = Kit.Settings("twin@test");
+
+        await Assert.ThrowsAsync<NodeNameInUseException>(() => Kit.StartAsync(settings with
+        {
+            Fabric = settings.Fabric with { Mingle = settings.Fabric.Mingle with { Enabled = false } },
+        }));
+    }
+
+    [Fact]
+    public async Task A_name_freed_by_a_warm_shutdown_can_be_taken_again()
+    {
+        var first = await Kit.StartAsync("reused@test");
+        await first.WarmShutdownAsync();
+
+        var second = await Kit.StartAsync("reused@test");
+
+        Assert.Equal("reused@test", second.Name);
+    }
+}
+
+public sealed class ClusterMemoryTests() : ClusterTests(ClusterBroker.Memory);
+
+public sealed class ClusterSqliteTests() : ClusterTests(ClusterBroker.Sqlite);
+
+[Trait("Server", AmqpTestBroker.Trait)]
+public sealed class ClusterAmqpTests() : ClusterTests(ClusterBroker.Amqp);

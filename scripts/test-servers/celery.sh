@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Debian's Python with Celery for the interop tests (a Python client against our worker, our client against a
+# Python worker). Debian's interpreter is /usr/bin/python3; another python3 on PATH may not see Debian's packages.
+#
+#   source scripts/test-servers/celery.sh
+#   celery_prepare     # installs python3-celery and python3-kombu if missing, checks `import celery`, exports CQ_TEST_PYTHON
+
+CELERY_TEST_PYTHON=${CELERY_TEST_PYTHON:-/usr/bin/python3}
+
+celery_prepare() {
+  if ! "$CELERY_TEST_PYTHON" -c 'import celery, kombu' >/dev/null 2>&1; then
+    echo "installing python3-celery and python3-kombu" >&2
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-celery python3-kombu >/dev/null; } \
+      || { echo "could not install python3-celery" >&2; return 1; }
+  fi
+  local version
+  version=$("$CELERY_TEST_PYTHON" -c 'import celery; print(celery.__version__)') \
+    || { echo "$CELERY_TEST_PYTHON cannot import celery" >&2; return 1; }
+  export CQ_TEST_PYTHON=$CELERY_TEST_PYTHON
+  echo "Python Celery $version at $CQ_TEST_PYTHON" >&2
+}
