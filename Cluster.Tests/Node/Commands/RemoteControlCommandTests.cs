@@ -345,6 +345,22 @@ public sealed class RemoteControlCommandTests : IAsyncLifetime
         Assert.Contains("cluster-queue.broker.url", run.Error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task UnreachableBroker_Exits69NamingTheBroker()
+    {
+        // A port that was free a moment ago: nothing listens there, so the connection is refused at once.
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+
+        var run = await CommandTestKit.RunAsync("status", "--broker", $"amqp://guest:secret@127.0.0.1:{port}/", "-t", Brief);
+
+        Assert.Equal(ExitCodes.Unavailable, run.ExitCode);
+        Assert.Contains($"broker unavailable: cannot connect to RabbitMQ at amqp://guest:****@127.0.0.1:{port}/", run.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("secret", run.Error, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("inspect", "active", "reserved", "scheduled", "revoked", "registered", "stats", "active_queues", "conf", "clock", "query_task", "ping")]
     [InlineData("control", "revoke", "rate_limit", "time_limit", "add_consumer", "cancel_consumer", "pool_grow", "pool_shrink", "autoscale", "enable_events", "disable_events", "shutdown", "heartbeat")]
