@@ -9,7 +9,7 @@ public sealed class ConnectionOptions(bool withBroker = true, bool withResultBac
 {
     public Option<string?> Broker { get; } = new("--broker", "-b")
     {
-        Description = "Broker URL (sqlite:///path.db, memory://name); overrides cluster-queue.broker.url.",
+        Description = "Broker URL (amqp://user:password@host:5672/vhost, sqlite:///path.db, memory://name); overrides cluster-queue.broker.url.",
     };
 
     public Option<string?> ResultBackend { get; } = new("--result-backend")
