@@ -11,7 +11,7 @@ public static class RemoteReplyPrinter
     // Celery's json.dumps leaves '+', '<' and '&' alone; the default encoder would print dates as "\u002B00:00".
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, IndentSize = 4, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    /// <summary>Compact JSON as the <c>--json</c> output and list items show it.</summary>
+    /// <summary>Compact JSON as the <c>--json</c> output shows it.</summary>
     public static readonly JsonSerializerOptions Compact = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>
@@ -63,15 +63,9 @@ public static class RemoteReplyPrinter
     public static string Indent(string text) =>
         string.Join('\n', text.Split('\n').Select(line => "    " + line));
 
-    // Strings print bare and null, true and false as Python spells them; other values as compact JSON (Celery shows Python reprs).
-    private static string Scalar(JsonNode? value) => value switch
-    {
-        null => "None",
-        JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
-        JsonValue v when v.GetValueKind() == JsonValueKind.True => "True",
-        JsonValue v when v.GetValueKind() == JsonValueKind.False => "False",
-        _ => value.ToJsonString(Compact),
-    };
+    // Celery prints str(value): strings bare, anything else as Python's repr (None, True, {'id': ...}).
+    private static string Scalar(JsonNode? value) =>
+        value is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : ClusterQueue.Protocol.PythonRepr.Repr(value);
 
     private static JsonNode? SortKeys(JsonNode? node) => node switch
     {
