@@ -22,7 +22,7 @@ public static class RemoteReplyPrinter
     {
         var (ok, body) = Pretty(reply.Value);
         await output.WriteLineAsync($"->  {reply.Node}: {(ok ? "OK" : "ERROR")}").ConfigureAwait(false);
-        if (withBody && body.Length > 0)
+        if (withBody)
         {
             await output.WriteLineAsync(Indent(body)).ConfigureAwait(false);
         }
@@ -59,7 +59,7 @@ public static class RemoteReplyPrinter
     /// <summary>The node count line Celery prints after <c>inspect</c> and <c>status</c>.</summary>
     public static string NodesOnline(int count) => $"{count} {(count == 1 ? "node" : "nodes")} online.";
 
-    /// <summary>Celery's <c>text.indent(text, 4)</c>.</summary>
+    /// <summary>Celery's <c>text.indent(text, 4)</c>: it splits on newlines, so empty text and a final newline still get an indented (blank) line.</summary>
     public static string Indent(string text) =>
         string.Join('\n', text.Split('\n').Select(line => "    " + line));
 

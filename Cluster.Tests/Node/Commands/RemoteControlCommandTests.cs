@@ -406,3 +406,23 @@ internal static class CeleryCliOutput
     /// <summary>Checks the lines printed under the node line against Celery's, character for character.</summary>
     public static void AssertBody(string method, string printedBody) => Assert.Equal((string)Printed[method]!["body"]!, printedBody);
 }
+
+/// <summary>Edge cases of Celery's <c>pretty</c> that the fixtures do not hold; expected texts made with Celery 5.2.6's <c>CLIContext</c>.</summary>
+public sealed class RemoteReplyPrinterTests
+{
+    [Theory]
+    [InlineData("{\"ok\": \"\"}", true, "    ")]
+    [InlineData("{\"ok\": \"two\\nlines\\n\"}", true, "    two\n    lines\n    ")]
+    [InlineData("{\"error\": \"no\", \"ok\": \"yes\"}", true, "    yes")]
+    [InlineData("{\"error\": [\"a\", 1]}", false, "    * a\n    * 1")]
+    [InlineData("[]", true, "- empty -")]
+    [InlineData("[null, true, 1.5, {\"k\": [\"v\"]}]", true, "* None\n* True\n* 1.5\n* {'k': ['v']}")]
+    [InlineData("{\"b\": {}, \"a\": []}", true, "{\n    \"a\": [],\n    \"b\": {}\n}")]
+    [InlineData("false", true, "False")]
+    public void Pretty_MatchesCelery(string reply, bool ok, string body)
+    {
+        var printed = ClusterQueue.Node.Commands.RemoteReplyPrinter.Pretty(JsonNode.Parse(reply));
+
+        Assert.Equal((ok, body), printed);
+    }
+}
