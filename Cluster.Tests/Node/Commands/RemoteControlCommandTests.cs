@@ -204,7 +204,7 @@ public sealed class RemoteControlCommandTests : IAsyncLifetime
         await StartAsync("celery@a");
         await StartAsync("celery@b");
 
-        var run = await RunAsync("status", "-t", "3");
+        var run = await RunAsync("status", "-t", "10");
 
         Assert.Equal(ExitCodes.Ok, run.ExitCode);
         Assert.Contains("->  celery@a: OK", run.Output, StringComparison.Ordinal);
