@@ -16,14 +16,20 @@ namespace ClusterQueue.Node.Fabric;
 /// </summary>
 internal sealed class NodeFabric : IAsyncDisposable
 {
+    private static readonly TimeSpan MinRestartDelay = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan MaxRestartDelay = TimeSpan.FromSeconds(10);
+
     private readonly string _name;
     private readonly NodeFabricSettings _settings;
     private readonly ITransport _transport;
     private readonly ILoggerFactory _logging;
     private readonly ILogger _log;
-    private readonly EventReceiver _receiver;
+    private readonly CancellationTokenSource _stopping = new();
     private readonly Task _membershipFold;
+    private EventReceiver _receiver;
     private PidboxNode? _pidbox;
+    private ControlHandlerRegistry? _handlers;
+    private Task _pidboxSupervision = Task.CompletedTask;
     private WorkerHeartbeat? _heartbeat;
     private int _disposed;
 
@@ -38,7 +44,7 @@ internal sealed class NodeFabric : IAsyncDisposable
         Events = events;
         Clock = clock;
         _receiver = receiver;
-        _membershipFold = Task.Run(FoldMembershipAsync);
+        _membershipFold = Task.Run(() => FoldMembershipAsync(_stopping.Token));
     }
 
     /// <summary>The app clock, shared by events, mingle and the <c>clock</c> command.</summary>
@@ -73,8 +79,7 @@ internal sealed class NodeFabric : IAsyncDisposable
             new EventDispatcherOptions { BatchTaskEvents = true },
             logger: logging.CreateLogger("ClusterQueue.Node.Fabric.Events"));
         events.TaskEventsEnabled = settings.SendTaskEvents || fabric.Events.Enabled;
-        // The gossip queue shape of a Celery worker: every worker event, none of the task events.
-        var receiver = new EventReceiver(transport, "worker.#", fabric.Events, clock, logger: logging.CreateLogger("ClusterQueue.Node.Fabric.Membership"));
+        var receiver = NewReceiver(transport, fabric, clock, logging);
         var node = new NodeFabric(name, fabric, transport, revoked, events, receiver, clock, logging);
         try
         {
@@ -93,8 +98,9 @@ internal sealed class NodeFabric : IAsyncDisposable
     /// <summary>Starts answering remote control and sends worker-online, then a heartbeat every interval.</summary>
     public async Task StartControlAsync(ControlHandlerRegistry handlers, Func<WorkerLoad> load, CancellationToken cancellationToken)
     {
-        _pidbox = new PidboxNode(_transport, _name, handlers, _settings.Control, Clock, _logging.CreateLogger("ClusterQueue.Node.Fabric.Pidbox"));
-        await _pidbox.StartAsync(cancellationToken).ConfigureAwait(false);
+        _handlers = handlers;
+        _pidbox = await StartPidboxAsync(cancellationToken).ConfigureAwait(false);
+        _pidboxSupervision = Task.Run(() => KeepPidboxAsync(_stopping.Token));
         _heartbeat = new WorkerHeartbeat(Events, load, _settings.Events.HeartbeatInterval, logger: _log);
         await _heartbeat.StartAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -102,6 +108,8 @@ internal sealed class NodeFabric : IAsyncDisposable
     /// <summary>Stops answering remote control; called first at shutdown, as Celery closes its mailbox first.</summary>
     public async Task StopControlAsync()
     {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _pidboxSupervision.ConfigureAwait(false);
         if (Interlocked.Exchange(ref _pidbox, null) is { } pidbox)
         {
             await pidbox.DisposeAsync().ConfigureAwait(false);
@@ -123,17 +131,10 @@ internal sealed class NodeFabric : IAsyncDisposable
         }
 
         await Events.DisposeAsync().ConfigureAwait(false);
+        await _membershipFold.ConfigureAwait(false);
         await _receiver.DisposeAsync().ConfigureAwait(false);
-        try
-        {
-            await _membershipFold.ConfigureAwait(false);
-        }
-        catch (TransportException)
-        {
-            // Already logged by the receiver.
-        }
-
         Revoked.Dispose();
+        _stopping.Dispose();
     }
 
     /// <summary>
@@ -173,11 +174,118 @@ internal sealed class NodeFabric : IAsyncDisposable
         Membership.EnsureNameAvailable(_name);
     }
 
-    private async Task FoldMembershipAsync()
+    private static EventReceiver NewReceiver(ITransport transport, NodeFabricSettings settings, LamportClock clock, ILoggerFactory logging) =>
+        // The gossip queue shape of a Celery worker: every worker event, none of the task events.
+        new(transport, "worker.#", settings.Events, clock, logger: logging.CreateLogger("ClusterQueue.Node.Fabric.Membership"));
+
+    private async Task<PidboxNode> StartPidboxAsync(CancellationToken cancellationToken)
     {
-        await foreach (var received in _receiver.Events.ReadAllAsync().ConfigureAwait(false))
+        var pidbox = new PidboxNode(_transport, _name, _handlers!, _settings.Control, Clock, _logging.CreateLogger("ClusterQueue.Node.Fabric.Pidbox"));
+        try
         {
-            Membership.Apply(received);
+            await pidbox.StartAsync(cancellationToken).ConfigureAwait(false);
+            return pidbox;
+        }
+        catch
+        {
+            await pidbox.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>A mailbox whose broker connection was lost is replaced, with backoff, as Celery's consumer restarts its pidbox on reconnect.</summary>
+    private async Task KeepPidboxAsync(CancellationToken stopping)
+    {
+        while (_pidbox is { } current)
+        {
+            try
+            {
+                await current.Completion.WaitAsync(stopping).ConfigureAwait(false);
+                return;
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (TransportException e)
+            {
+                _log.LogWarning(e, "{Node}: the mailbox lost its broker connection; starting it again", _name);
+            }
+
+            await current.DisposeAsync().ConfigureAwait(false);
+            var next = await RestartAsync(StartPidboxAsync, "mailbox", stopping).ConfigureAwait(false);
+            if (next is null)
+            {
+                return;
+            }
+
+            _pidbox = next;
+        }
+    }
+
+    /// <summary>Folds worker events into the membership view; a receiver that lost its broker connection is replaced, with backoff.</summary>
+    private async Task FoldMembershipAsync(CancellationToken stopping)
+    {
+        while (true)
+        {
+            try
+            {
+                await foreach (var received in _receiver.Events.ReadAllAsync(stopping).ConfigureAwait(false))
+                {
+                    Membership.Apply(received);
+                }
+
+                return;
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (TransportException e)
+            {
+                _log.LogWarning(e, "{Node}: the membership receiver lost its broker connection; starting it again", _name);
+            }
+
+            await _receiver.DisposeAsync().ConfigureAwait(false);
+            var next = await RestartAsync(
+                async token =>
+                {
+                    var receiver = NewReceiver(_transport, _settings, Clock, _logging);
+                    await receiver.StartAsync(token).ConfigureAwait(false);
+                    return receiver;
+                },
+                "membership receiver",
+                stopping).ConfigureAwait(false);
+            if (next is null)
+            {
+                return;
+            }
+
+            _receiver = next;
+        }
+    }
+
+    /// <summary>Starts something again until it works, doubling the delay up to 10 s; null once the node stops.</summary>
+    private async Task<T?> RestartAsync<T>(Func<CancellationToken, Task<T>> start, string what, CancellationToken stopping)
+        where T : class
+    {
+        var delay = MinRestartDelay;
+        while (true)
+        {
+            try
+            {
+                await Task.Delay(delay, stopping).ConfigureAwait(false);
+                return await start(stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return null;
+            }
+            catch (TransportException e)
+            {
+                _log.LogWarning("{Node}: could not start the {What} again: {Problem}", _name, what, e.Message);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRestartDelay.Ticks));
+            }
         }
     }
 }

@@ -40,7 +40,7 @@ internal sealed class TaskEventPublisher : IAsyncDisposable
         _pending.Writer.TryWrite(clusterEvent);
     }
 
-    /// <summary>The Celery event for a lifecycle step, with Celery's fields; null for a message too broken to name its task.</summary>
+    /// <summary>The Celery event for a lifecycle step, with Celery's fields; null when Celery sends none.</summary>
     public static ClusterEvent? ToClusterEvent(TaskLifecycleEvent evt, TaskEventDetail detail)
     {
         if (string.IsNullOrEmpty(evt.TaskId))
@@ -67,7 +67,8 @@ internal sealed class TaskEventPublisher : IAsyncDisposable
             TaskEventKind.Retried => new TaskRetriedEvent(evt.TaskId, ExceptionRepr(evt), detail.Traceback),
             // SIGTERM's number, as Celery reports a terminate.
             TaskEventKind.Revoked => new TaskRevokedEvent(evt.TaskId, detail.Terminated, detail.Terminated ? 15 : null, detail.Expired),
-            _ => new TaskRejectedEvent(evt.TaskId, Requeue: false),
+            // Celery reports an unregistered task as task-failed without a traceback, and sends nothing for an undecodable message.
+            _ => evt.Exception is null ? null : new TaskFailedEvent(evt.TaskId, ExceptionRepr(evt), Traceback: null),
         };
     }
 

@@ -118,6 +118,24 @@ public abstract class ClusterTests(ClusterBroker broker) : IAsyncLifetime
         Assert.False(status.Offline);
         Assert.Equal(1.0, status.Freq);
         Assert.False(victim.Completion.IsCompleted);
+        await victim.ColdShutdownAsync();
+    }
+
+    [Fact]
+    public async Task A_mailbox_that_lost_its_broker_connection_is_started_again()
+    {
+        var faulty = new FaultyTransport(TransportRegistry.CreateDefault().Open(Kit.Broker));
+        await using var _ = faulty;
+        var node = await Kit.StartAsync(Kit.Settings("flaky@test"), Kit.App(transport: faulty));
+        var opened = faulty.ConsumersOpened;
+
+        await faulty.FaultConsumersAsync();
+
+        // The mailbox, the membership receiver and the queue consumer each consume again.
+        await ClusterKit.EventuallyAsync(() => faulty.ConsumersOpened >= opened + 3, "every consumer to be opened again");
+        var pong = await Kit.Client.PingAsync(ControlTarget.Nodes("flaky@test"), timeout: ClusterKit.Patience, limit: 1);
+        Assert.Equal(["flaky@test"], pong.Select(r => r.Node));
+        await node.ColdShutdownAsync();
     }
 
     [Fact]

@@ -72,6 +72,21 @@ public abstract class NodeEventTests(ClusterBroker broker) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_unregistered_task_is_reported_as_task_failed_with_NotRegistered_and_no_traceback()
+    {
+        var app = Kit.App();
+        await Kit.StartAsync(Kit.Settings("events@test") with { SendTaskEvents = true }, app);
+        await using var receiver = await Kit.ReceiveEventsAsync("task.#");
+
+        var sent = await app.SendTaskAsync("tasks.does_not_exist");
+
+        var failed = (TaskFailedEvent)await ClusterKit.NextAsync(receiver, e => e is TaskFailedEvent f && f.Uuid == sent.Id, "task-failed");
+        Assert.Equal("NotRegistered('tasks.does_not_exist')", failed.Exception);
+        Assert.Null(failed.Traceback);
+        Assert.DoesNotContain("traceback", failed.ToJson().Select(p => p.Key));
+    }
+
+    [Fact]
     public async Task A_revoked_task_that_arrives_is_discarded_with_a_task_revoked_event()
     {
         var app = Kit.App();

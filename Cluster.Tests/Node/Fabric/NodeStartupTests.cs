@@ -5,8 +5,8 @@ using ClusterQueue.Tests.Node.Commands;
 
 namespace ClusterQueue.Tests.Node.Fabric;
 
-/// <summary>The <c>worker</c> command refuses a node name that a live node already uses, with exit code 1 and a message naming it.</summary>
-public sealed class WorkerCommandNameTests
+/// <summary>Start-up problems of a node: a taken name through the <c>worker</c> command, and a state db that cannot be opened.</summary>
+public sealed class NodeStartupTests
 {
     [Fact]
     public async Task The_worker_command_exits_1_when_its_name_is_taken()
@@ -22,5 +22,17 @@ public sealed class WorkerCommandNameTests
 
         Assert.Equal(ExitCodes.Failure, run.ExitCode);
         Assert.Contains("a node named 'taken@test' is already alive in the cluster", run.Error);
+    }
+
+    [Fact]
+    public async Task A_state_db_that_cannot_be_opened_fails_the_start_naming_the_file()
+    {
+        var kit = ClusterKit.Create(ClusterBroker.Memory);
+        await using var _ = kit;
+        var path = Path.Combine(kit.Directory, "no-such-folder", "state.db");
+
+        var error = await Assert.ThrowsAsync<IOException>(() => kit.StartAsync(kit.Settings("nodb@test") with { StateDb = path }));
+
+        Assert.Contains(path, error.Message);
     }
 }
