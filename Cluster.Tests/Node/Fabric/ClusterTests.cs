@@ -75,6 +75,24 @@ public abstract class ClusterTests(ClusterBroker broker) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_task_revoked_while_it_waits_for_its_eta_is_discarded_when_the_eta_comes()
+    {
+        var app = Kit.App();
+        var node = await Kit.StartAsync(Kit.Settings("eta@test") with { EtaHorizon = TimeSpan.FromMinutes(1) }, app);
+        var held = new TaskMessage { Task = "tasks.add", Id = Uuid.NewId(), Args = [1, 1], Eta = DateTimeOffset.UtcNow.AddSeconds(3) };
+        var revoked = ClusterKit.WhenAsync(node, held.Id, TaskEventKind.Revoked);
+        await app.Transport.PublishAsync("", "celery", app.Codec.Encode(held));
+        await ClusterKit.EventuallyAsync(() => node.Stats.Received == 1, "the ETA task to be held");
+
+        await Kit.RevokeAsync(held.Id, expectedReplies: 1);
+
+        Assert.Equal("revoked", (await revoked).Reason);
+        Assert.Equal(TaskStates.Revoked, (await app.Results.WaitAsync(held.Id, ClusterKit.Patience)).Status);
+        Assert.Equal(0, node.Stats.Started);
+        Assert.Equal(0, node.Stats.Reserved);
+    }
+
+    [Fact]
     public async Task Revoke_with_terminate_stops_a_running_sleep_and_records_it_as_terminated()
     {
         var app = Kit.App();
