@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
 using ClusterQueue.Actors;
 using ClusterQueue.Client;
@@ -168,15 +167,15 @@ internal sealed class WorkerControlHandlers
         {
             ["max-concurrency"] = _node.PoolSize,
             // Every slot is a thread of this process.
-            ["processes"] = new JsonArray([.. Enumerable.Repeat<JsonNode?>(Environment.ProcessId, 1)]),
+            ["processes"] = new JsonArray(Environment.ProcessId),
             ["max-tasks-per-child"] = settings.MaxTasksPerChild > 0 ? JsonValue.Create(settings.MaxTasksPerChild) : JsonValue.Create("N/A"),
             ["put-guarded-by-semaphore"] = false,
-            ["timeouts"] = new JsonArray(ArgumentReaderSeconds(settings.TaskSoftTimeLimit), ArgumentReaderSeconds(settings.TaskTimeLimit)),
+            ["timeouts"] = new JsonArray(LimitSeconds(settings.TaskSoftTimeLimit), LimitSeconds(settings.TaskTimeLimit)),
         };
     }
 
     /// <summary>Whole seconds as an int, as Python prints them; 0 means no limit.</summary>
-    private static JsonNode? ArgumentReaderSeconds(TimeSpan limit) => TaskExecution.SecondsNode(limit);
+    private static JsonNode? LimitSeconds(TimeSpan limit) => TaskExecution.SecondsNode(limit);
 
     private async Task<ControlResponse> ActiveQueuesAsync(ControlRequest request)
     {
@@ -277,31 +276,5 @@ internal sealed class WorkerControlHandlers
         _node.Log.LogWarning("{Node}: warm shutdown requested by remote control", _node.Name);
         _warmShutdown();
         return ControlReplies.Shutdown;
-    }
-}
-
-/// <summary>Celery's <c>rate()</c>: a bad unit is <c>KeyError('x')</c> and a bad number Python's float error, as a Python worker replies.</summary>
-internal static class CeleryRate
-{
-    public static RateLimit? Parse(string? text)
-    {
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            return null;
-        }
-
-        var parts = text.Split('/', 2);
-        var unit = parts.Length == 2 ? parts[1] : "s";
-        if (unit is not ("s" or "m" or "h"))
-        {
-            throw new ControlCommandException("KeyError", unit);
-        }
-
-        if (!double.TryParse(parts[0], NumberStyles.Float, CultureInfo.InvariantCulture, out _))
-        {
-            throw new ControlCommandException("ValueError", $"could not convert string to float: {ClusterQueue.Protocol.PythonRepr.Repr(parts[0])}");
-        }
-
-        return ClusterQueue.Client.RateLimit.Parse(text);
     }
 }
