@@ -17,6 +17,9 @@ public static class NodeCommandLine
             PurgeCommand.Build(),
             DemoCommand.Build(),
             ConfigCommand.Build(),
+            InspectCommand.Build(),
+            ControlCommand.Build(),
+            StatusCommand.Build(),
         };
         return root;
     }

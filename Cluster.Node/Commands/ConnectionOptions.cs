@@ -4,11 +4,12 @@ namespace ClusterQueue.Node.Commands;
 
 /// <summary>The options every command that talks to a broker shares: <c>--broker</c>, <c>--result-backend</c> and <c>--config</c>.</summary>
 /// <param name="withBroker">False for commands that only read results, which then take no <c>--broker</c>.</param>
-public sealed class ConnectionOptions(bool withBroker = true)
+/// <param name="withResultBackend">False for commands that only talk to nodes, which then take no <c>--result-backend</c>.</param>
+public sealed class ConnectionOptions(bool withBroker = true, bool withResultBackend = true)
 {
     public Option<string?> Broker { get; } = new("--broker", "-b")
     {
-        Description = "Broker URL (sqlite:///path.db, memory://name); overrides cluster-queue.broker.url.",
+        Description = "Broker URL (amqp://user:password@host:5672/vhost, sqlite:///path.db, memory://name); overrides cluster-queue.broker.url.",
     };
 
     public Option<string?> ResultBackend { get; } = new("--result-backend")
@@ -28,7 +29,11 @@ public sealed class ConnectionOptions(bool withBroker = true)
             command.Options.Add(Broker);
         }
 
-        command.Options.Add(ResultBackend);
+        if (withResultBackend)
+        {
+            command.Options.Add(ResultBackend);
+        }
+
         command.Options.Add(Config);
     }
 
@@ -41,7 +46,7 @@ public sealed class ConnectionOptions(bool withBroker = true)
             overrides["cluster-queue.broker.url"] = broker;
         }
 
-        if (parseResult.GetValue(ResultBackend) is { } backend)
+        if (withResultBackend && parseResult.GetValue(ResultBackend) is { } backend)
         {
             overrides["cluster-queue.result.backend"] = backend;
         }
