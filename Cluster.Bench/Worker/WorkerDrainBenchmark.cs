@@ -102,14 +102,14 @@ public static class WorkerDrainBenchmark
 
         var clock = Stopwatch.StartNew();
         var settings = new WorkerSettings { Concurrency = concurrency, StateDb = Path.Combine(Path.GetTempPath(), "cq-drain-state-" + Guid.NewGuid().ToString("N") + ".db") };
-        var worker = await WorkerNode.StartAsync(settings, app).ConfigureAwait(false);
-        worker.TaskEvent += e =>
+        // Subscribed at start: the node consumes at once, and a handler added afterwards could miss the first tasks.
+        var worker = await WorkerNode.StartAsync(settings, app, logging: null, observer: e =>
         {
             if (e.Kind is TaskEventKind.Succeeded or TaskEventKind.Failed && Interlocked.Increment(ref finished) == count)
             {
                 drained.TrySetResult();
             }
-        };
+        }, CancellationToken.None).ConfigureAwait(false);
         var sampler = Task.Run(async () =>
         {
             while (!sampling.IsCancellationRequested)

@@ -73,8 +73,11 @@ public sealed class WorkerNode : IAsyncDisposable
         CancellationToken cancellationToken = default) =>
         StartAsync(settings, app, logging, observer: null, cancellationToken);
 
-    /// <summary>Starts a node with <paramref name="observer"/> subscribed before the first message can arrive.</summary>
-    internal static async Task<WorkerNode> StartAsync(
+    /// <summary>
+    /// Starts a node with <paramref name="observer"/> subscribed before the first message can arrive. A handler added to
+    /// <see cref="TaskEvent"/> after <c>StartAsync</c> returns can miss the first tasks, which may already have run.
+    /// </summary>
+    public static async Task<WorkerNode> StartAsync(
         WorkerSettings settings,
         ClusterQueueApp app,
         ILoggerFactory? logging,
