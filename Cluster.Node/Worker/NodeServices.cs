@@ -16,6 +16,9 @@ internal sealed class NodeServices
     private static readonly Histogram<double> TaskRuntime = ClusterQueueTelemetry.Meter.CreateHistogram<double>(
         "cluster_queue.worker.task.runtime", unit: "s", description: "How long tasks ran");
 
+    /// <summary>The outcome tag of each <see cref="TaskEventKind"/>, made once rather than per finished task.</summary>
+    private static readonly string[] OutcomeTags = Enum.GetNames<TaskEventKind>().Select(name => name.ToLowerInvariant()).ToArray();
+
     private readonly Action<TaskLifecycleEvent> _raise;
     private int _poolSize;
 
@@ -130,7 +133,7 @@ internal sealed class NodeServices
     {
         if (kind is TaskEventKind.Succeeded or TaskEventKind.Failed or TaskEventKind.Retried or TaskEventKind.Revoked or TaskEventKind.Rejected)
         {
-            TaskOutcomes.Add(1, new KeyValuePair<string, object?>("outcome", kind.ToString().ToLowerInvariant()), new KeyValuePair<string, object?>("task", taskName));
+            TaskOutcomes.Add(1, new KeyValuePair<string, object?>("outcome", OutcomeTags[(int)kind]), new KeyValuePair<string, object?>("task", taskName));
         }
 
         if (runtime is { } elapsed)

@@ -11,8 +11,6 @@ public sealed class TaskRoutes
 {
     private readonly List<(string Pattern, Func<string, bool> Matches, string Queue)> _rules = [];
 
-    public static TaskRoutes Empty { get; } = new();
-
     /// <summary>Adds a rule; rules are tried in the order they were added.</summary>
     /// <exception cref="ArgumentException">The pattern is empty or an invalid regular expression.</exception>
     public TaskRoutes Add(string pattern, string queue)
