@@ -9,7 +9,7 @@ using ClusterQueue.Results;
 using ClusterQueue.Samples;
 using ClusterQueue.Transport;
 
-namespace ClusterQueue.Bench.NodeFabric;
+namespace ClusterQueue.Bench.Fabric;
 
 /// <summary>
 /// Remote control of a running worker node on the memory broker, from request to reply: ping (mailbox only), stats

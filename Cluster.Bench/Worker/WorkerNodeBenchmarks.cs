@@ -5,7 +5,7 @@ using ClusterQueue.Results;
 using ClusterQueue.Samples;
 using ClusterQueue.Transport;
 
-namespace ClusterQueue.Bench.NodeCore;
+namespace ClusterQueue.Bench.Worker;
 
 /// <summary>
 /// A running worker node on the memory broker: one tasks.add from send to stored result, and a burst of 100 sent
