@@ -7,7 +7,7 @@ namespace ClusterQueue.Transport.Sqlite;
 /// <remarks>
 /// SQLite's own busy timeout backs off to 100 ms sleeps, and Microsoft.Data.Sqlite's retry sleeps 150 ms, so a process that
 /// writes back to back (a publisher in a loop) starves the others for seconds. A steady short retry lets every process in.
-/// SQLitePCLRaw 2.0 does not expose sqlite3_busy_handler, so it is bound here from the same native library.
+/// SQLitePCLRaw does not expose sqlite3_busy_handler, so it is bound here from the same native library.
 /// </remarks>
 internal static class SqliteBusyWait
 {
