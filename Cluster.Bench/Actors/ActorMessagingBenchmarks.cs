@@ -1,5 +1,5 @@
 using BenchmarkDotNet.Attributes;
-using ClusterQueue.Actors;
+using Akka.Actor;
 
 namespace ClusterQueue.Bench.Actors;
 
@@ -49,7 +49,7 @@ public class ActorMessagingBenchmarks
     public void PairTellThroughput()
     {
         var done = _signal.Arm(PairMessages);
-        _blaster.Tell(Payload, null);
+        _blaster.Tell(Payload, ActorRefs.NoSender);
         done.Wait();
     }
 

@@ -1,9 +1,10 @@
 using System.CommandLine;
 using ClusterQueue.Config;
+using Microsoft.Extensions.Configuration;
 
 namespace ClusterQueue.Node.Commands;
 
-/// <summary><c>Cluster.Node config</c>: prints the effective <c>cluster-queue</c> settings after every layer is applied.</summary>
+/// <summary><c>Cluster.Node config</c>: prints the effective <c>cluster-queue</c> and <c>akka</c> settings after every layer is applied.</summary>
 public static class ConfigCommand
 {
     public static Command Build()
@@ -30,9 +31,13 @@ public static class ConfigCommand
                     error.WriteLine($"warning: {warning}");
                 }
 
-                var section = loaded.Configuration.GetSection(ClusterQueueConfiguration.RootPath);
                 var order = ClusterQueueConfiguration.ReferenceKeys().Leaves;
-                output.Write(parseResult.GetValue(json) ? ConfigurationPrinter.ToJson(section, order) : ConfigurationPrinter.ToHocon(section, order));
+                IConfigurationSection[] sections = [
+                    loaded.Configuration.GetSection(ClusterQueueConfiguration.RootPath),
+                    loaded.Configuration.GetSection(AkkaConfiguration.RootPath)];
+                output.Write(parseResult.GetValue(json)
+                    ? ConfigurationPrinter.ToJson(sections, order)
+                    : string.Join("\n", sections.Select(section => ConfigurationPrinter.ToHocon(section, order))));
                 return ExitCodes.Ok;
             }
             catch (ConfigException e)

@@ -33,7 +33,7 @@ public sealed record NodeSettings(
             configuration.GetSettings<BrokerSettings>("broker"),
             configuration.GetSettings<ResultSettings>("result"),
             configuration.GetSettings<PublishSettings>("publish"),
-            configuration.GetSettings<WorkerSettings>("node"),
+            configuration.GetSettings<WorkerSettings>("node") with { AkkaConfig = AkkaConfiguration.From(configuration) },
             configuration.GetSettings<TaskDefaults>("task"));
         try
         {

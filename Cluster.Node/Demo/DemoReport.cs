@@ -15,14 +15,16 @@ public static class DemoReport
         }
 
         var nodes = new Table().Title("Work by node").AddColumn("node");
-        foreach (var column in new[] { "received", "succeeded", "failed", "retried", "rejected" })
+        foreach (var column in new[] { "received", "share", "succeeded", "failed", "retried", "rejected" })
         {
             nodes.AddColumn(new TableColumn(column).RightAligned());
         }
 
+        // A node's share of all deliveries: equal nodes should each take about the same.
+        var received = Math.Max(1, outcome.Nodes.Sum(n => n.Stats.Received));
         foreach (var (node, stats) in outcome.Nodes)
         {
-            nodes.AddRow(node, $"{stats.Received}", $"{stats.Succeeded}", $"{stats.Failed}", $"{stats.Retried}", $"{stats.Rejected}");
+            nodes.AddRow(node, $"{stats.Received}", $"{100.0 * stats.Received / received:0} %", $"{stats.Succeeded}", $"{stats.Failed}", $"{stats.Retried}", $"{stats.Rejected}");
         }
 
         console.Write(states);

@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using ClusterQueue.Actors;
+using Akka.Actor;
 using ClusterQueue.Client;
 using ClusterQueue.Fabric.Pidbox;
 using ClusterQueue.Node.Worker;

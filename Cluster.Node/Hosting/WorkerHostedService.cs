@@ -1,11 +1,12 @@
+using Akka.Actor;
 using ClusterQueue.Node.Worker;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace ClusterQueue.Node.Hosting;
 
-/// <summary>Starts a worker node with the host and stops it warmly (running tasks finish) when the host stops.</summary>
-public sealed class WorkerHostedService(WorkerBuilder builder, IServiceProvider services, ILoggerFactory logging) : IHostedService, IAsyncDisposable
+/// <summary>Starts a worker node with the host, in the host's actor system, and stops it warmly (running tasks finish) when the host stops.</summary>
+public sealed class WorkerHostedService(WorkerBuilder builder, IServiceProvider services, ActorSystem system, ILoggerFactory logging) : IHostedService, IAsyncDisposable
 {
     private WorkerNode? _node;
 
@@ -15,7 +16,7 @@ public sealed class WorkerHostedService(WorkerBuilder builder, IServiceProvider 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var app = builder.AppFactory(services);
-        _node = await WorkerNode.StartAsync(builder.Settings, app, logging, cancellationToken).ConfigureAwait(false);
+        _node = await WorkerNode.StartAsync(builder.Settings, app, logging, observer: null, system, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>A warm shutdown; when the host's own shutdown timeout fires first, the node turns cold.</summary>

@@ -1,5 +1,5 @@
 using System.Diagnostics.Metrics;
-using ClusterQueue.Actors;
+using Akka.Actor;
 using ClusterQueue.Client;
 using ClusterQueue.Protocol;
 using ClusterQueue.Results;

@@ -1,5 +1,6 @@
 using System.Text;
-using ClusterQueue.Actors;
+using Akka.Actor;
+using Akka.Pattern;
 
 namespace ClusterQueue.Node.Worker;
 
@@ -55,7 +56,7 @@ internal sealed class NodeSupervisor : ReceiveActor
             _consumers.RemoveAt(index);
             try
             {
-                await consumer.Ask<ConsumerStopped>(StopConsuming.Instance, ConsumerStopTimeout).ConfigureAwait(false);
+                await consumer.Ask<ConsumerStopped>(StopConsuming.Instance, ConsumerStopTimeout);
             }
             catch (AskTimeoutException)
             {
@@ -72,9 +73,9 @@ internal sealed class NodeSupervisor : ReceiveActor
 
     protected override void PreStart()
     {
-        _node.State = Context.ActorOf(Props.Create(() => new WorkerState()), "state");
-        _timers = Context.ActorOf(Props.Create(() => new TaskTimers(_node)), "timers");
-        _pool = Context.ActorOf(Props.Create(() => new TaskPool(_node, _timers)), "pool");
+        _node.State = Context.ActorOf(NodeProps.Of(() => new WorkerState()), "state");
+        _timers = Context.ActorOf(NodeProps.Of(() => new TaskTimers(_node)), "timers");
+        _pool = Context.ActorOf(NodeProps.Of(() => new TaskPool(_node, _timers)), "pool");
         foreach (var queue in _node.Settings.Queues)
         {
             StartConsumer(queue);
@@ -85,11 +86,11 @@ internal sealed class NodeSupervisor : ReceiveActor
     {
         var pool = _pool;
         var timers = _timers;
-        var consumer = Props.Create(() => new QueueConsumer(_node, queue, pool, timers));
-        var backoff = BackoffOptions.CreateOnFailure(consumer, "consumer", MinReconnectDelay, MaxReconnectDelay, randomFactor: 0.2)
+        var consumer = NodeProps.Of(() => new QueueConsumer(_node, queue, pool, timers));
+        var backoff = Backoff.OnFailure(consumer, "consumer", MinReconnectDelay, MaxReconnectDelay, randomFactor: 0.2, maxNrOfRetries: -1)
             .WithAutoReset(TimeSpan.FromSeconds(30));
         // The running count keeps names unique when a queue is cancelled and added again.
-        _consumers.Add((queue, Context.ActorOf(BackoffSupervisor.Props(backoff), $"queue-{_consumerCount++}-{ActorName(queue)}")));
+        _consumers.Add((queue, Context.ActorOf(BackoffSupervisor.Props(backoff).WithDispatcher(NodeProps.Dispatcher), $"queue-{_consumerCount++}-{ActorName(queue)}")));
     }
 
     /// <summary>Queue names may hold characters an actor path does not; the index keeps the names unique.</summary>

@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using ClusterQueue.Actors;
+using Akka.Actor;
 using ClusterQueue.Client;
 using ClusterQueue.Protocol;
 using ClusterQueue.Results;
@@ -13,6 +13,7 @@ namespace ClusterQueue.Node.Worker;
 /// ETAs back to the broker, holds near ones in the timers and hands the rest to the pool. A lost channel fails this
 /// actor, and its backoff supervisor starts a fresh one; what it held unacked goes back to the broker.
 /// </summary>
+/// <remarks>Its handlers await without <c>ConfigureAwait(false)</c>: they use <c>Self</c> after an await, which needs the actor's context.</remarks>
 internal sealed class QueueConsumer : ReceiveActor
 {
     private readonly NodeServices _node;
@@ -23,6 +24,8 @@ internal sealed class QueueConsumer : ReceiveActor
     private CancellationTokenSource? _pumpStop;
     private int _room;
 
+    private ILogger Log { get; }
+
     public QueueConsumer(NodeServices node, string queue, IActorRef pool, IActorRef timers)
     {
         _node = node;
@@ -30,6 +33,7 @@ internal sealed class QueueConsumer : ReceiveActor
         _pool = pool;
         _timers = timers;
         _room = node.Concurrency;
+        Log = node.Logging.CreateLogger<QueueConsumer>();
         ReceiveAsync<Connect>(_ => ConnectAsync());
         ReceiveAsync<Arrived>(arrived => OnArrivedAsync(arrived.Lease, arrived.Delivery), arrived => arrived.Lease == _lease);
         Receive<Arrived>(_ =>
@@ -73,10 +77,10 @@ internal sealed class QueueConsumer : ReceiveActor
         }
 
         var token = _node.StopConsuming.Token;
-        await _node.App.DeclareQueueAsync(_queue, token).ConfigureAwait(false);
-        await DeadLetterQueues.DeclareAsync(_node.App.Transport, _queue, token).ConfigureAwait(false);
+        await _node.App.DeclareQueueAsync(_queue, token);
+        await DeadLetterQueues.DeclareAsync(_node.App.Transport, _queue, token);
         var prefetch = _node.Fair ? Math.Max(1, _room) : _node.BasePrefetch;
-        var consumer = await _node.App.Transport.ConsumeAsync(_queue, new ConsumeOptions(prefetch), token).ConfigureAwait(false);
+        var consumer = await _node.App.Transport.ConsumeAsync(_queue, new ConsumeOptions(prefetch), token);
         var lease = new QueueLease(consumer, _node.Fair ? 0 : _node.BasePrefetch, Log);
         foreach (var closed in _node.Leases.Keys.Where(l => l.IsClosed && l.CloseAsync().IsCompleted))
         {
@@ -103,7 +107,7 @@ internal sealed class QueueConsumer : ReceiveActor
     {
         try
         {
-            await foreach (var delivery in lease.Consumer.Deliveries.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            await foreach (var delivery in lease.Consumer.Deliveries.ReadAllAsync(cancellationToken))
             {
                 lease.OnDelivered();
                 self.Tell(new Arrived(lease, delivery), self);
@@ -123,8 +127,8 @@ internal sealed class QueueConsumer : ReceiveActor
         if (_node.StopConsuming.IsCancellationRequested || (_node.Fair && _room <= 0))
         {
             // Fair mode reserves only what an idle slot can start; a surplus delivery goes back for an idle node.
-            await lease.RejectAsync(delivery, requeue: true).ConfigureAwait(false);
-            await AdjustFairWindowAsync().ConfigureAwait(false);
+            await lease.RejectAsync(delivery, requeue: true);
+            await AdjustFairWindowAsync();
             return;
         }
 
@@ -136,27 +140,27 @@ internal sealed class QueueConsumer : ReceiveActor
         catch (Exception e) when (e is not OperationCanceledException)
         {
             var id = delivery.Message.Headers.TryGetValue("id", out var header) && header is string text ? text : "";
-            await DeadLetterAsync(lease, delivery, id, "", $"undecodable message: {e.Message}").ConfigureAwait(false);
+            await DeadLetterAsync(lease, delivery, id, "", $"undecodable message: {e.Message}");
             return;
         }
 
         if (!_node.App.Tasks.TryGet(message.Task, out var definition))
         {
-            await RejectUnknownAsync(lease, delivery, message).ConfigureAwait(false);
+            await RejectUnknownAsync(lease, delivery, message);
             return;
         }
 
         var now = _node.Time.GetUtcNow();
         if (message.Eta is { } far && far - now > _node.Settings.EtaHorizon)
         {
-            await SendBackUntilAsync(lease, delivery, message, far).ConfigureAwait(false);
+            await SendBackUntilAsync(lease, delivery, message, far);
             return;
         }
 
         var request = new TaskRequest(message, definition, delivery, lease, _node.AcksLate(definition));
         if (_node.Revoked.Contains(message.Id))
         {
-            await RevokedTasks.DiscardAsync(_node, request, message.IgnoreResult || definition.Options.IgnoreResult).ConfigureAwait(false);
+            await RevokedTasks.DiscardAsync(_node, request, message.IgnoreResult || definition.Options.IgnoreResult);
             return;
         }
 
@@ -170,7 +174,7 @@ internal sealed class QueueConsumer : ReceiveActor
 
         if (scheduled)
         {
-            await lease.HoldEtaAsync().ConfigureAwait(false);
+            await lease.HoldEtaAsync();
             _timers.Tell(new Hold(request, message.Eta!.Value, EtaHeld: true, _pool), Self);
             return;
         }
@@ -186,17 +190,17 @@ internal sealed class QueueConsumer : ReceiveActor
     {
         try
         {
-            await _node.App.Transport.PublishAsync("", _queue, delivery.Message, new PublishOptions { NotBefore = eta }).ConfigureAwait(false);
+            await _node.App.Transport.PublishAsync("", _queue, delivery.Message, new PublishOptions { NotBefore = eta });
         }
         catch (TransportException e)
         {
             Log.LogWarning(e, "Could not hand {Task}[{TaskId}] back to the broker until its ETA; requeuing it", message.Task, message.Id);
-            await lease.RejectAsync(delivery, requeue: true).ConfigureAwait(false);
+            await lease.RejectAsync(delivery, requeue: true);
             return;
         }
 
         Log.LogDebug("{Task}[{TaskId}] is due at {Eta}, beyond the ETA horizon; sent back as a delayed message", message.Task, message.Id, eta);
-        await lease.AckAsync(delivery).ConfigureAwait(false);
+        await lease.AckAsync(delivery);
     }
 
     private async Task RejectUnknownAsync(QueueLease lease, Delivery delivery, TaskMessage message)
@@ -205,10 +209,10 @@ internal sealed class QueueConsumer : ReceiveActor
         var info = new ExceptionInfo("NotRegistered", [JsonValue.Create(message.Task)], "celery.exceptions");
         if (!string.IsNullOrEmpty(message.Id) && !message.IgnoreResult)
         {
-            await _node.StoreResultAsync(message, TaskResult.Failed(message.Id, info, traceback: null)).ConfigureAwait(false);
+            await _node.StoreResultAsync(message, TaskResult.Failed(message.Id, info, traceback: null));
         }
 
-        await DeadLetterAsync(lease, delivery, message.Id, message.Task, $"unknown task '{message.Task}': not registered on {_node.Name}", info).ConfigureAwait(false);
+        await DeadLetterAsync(lease, delivery, message.Id, message.Task, $"unknown task '{message.Task}': not registered on {_node.Name}", info);
     }
 
     private async Task DeadLetterAsync(QueueLease lease, Delivery delivery, string id, string name, string reason, ExceptionInfo? info = null)
@@ -216,17 +220,17 @@ internal sealed class QueueConsumer : ReceiveActor
         Log.LogError("Rejecting a message from {Queue} to {DeadLetterQueue}: {Reason}", _queue, DeadLetterQueues.QueueFor(_queue), reason);
         try
         {
-            await DeadLetterQueues.PublishAsync(_node.App.Transport, delivery, reason, CancellationToken.None).ConfigureAwait(false);
+            await DeadLetterQueues.PublishAsync(_node.App.Transport, delivery, reason, CancellationToken.None);
         }
         catch (TransportException e)
         {
             // Without its dead-letter copy, dropping the message would lose it; the broker offers it again instead.
             Log.LogError(e, "Could not dead-letter a message from {Queue}; requeuing it", _queue);
-            await lease.RejectAsync(delivery, requeue: true).ConfigureAwait(false);
+            await lease.RejectAsync(delivery, requeue: true);
             return;
         }
 
-        await lease.AckAsync(delivery).ConfigureAwait(false);
+        await lease.AckAsync(delivery);
         _node.Stats.OnRejected();
         _node.Raise(TaskEventKind.Rejected, id, name, exception: info, reason: reason);
     }
@@ -247,7 +251,7 @@ internal sealed class QueueConsumer : ReceiveActor
         {
             if (room > 0)
             {
-                await ConnectAsync().ConfigureAwait(false);
+                await ConnectAsync();
             }
 
             return;
@@ -256,13 +260,13 @@ internal sealed class QueueConsumer : ReceiveActor
         var window = lease.Held + room;
         if (window > 0)
         {
-            await lease.SetPrefetchAsync(window).ConfigureAwait(false);
+            await lease.SetPrefetchAsync(window);
             return;
         }
 
         _lease = null;
         _pumpStop?.Cancel();
-        await lease.CloseAsync().ConfigureAwait(false);
+        await lease.CloseAsync();
         _node.Leases.TryRemove(lease, out _);
     }
 

@@ -1,4 +1,4 @@
-using ClusterQueue.Actors;
+using Akka.Actor;
 using Microsoft.Extensions.Logging;
 
 namespace ClusterQueue.Node.Worker;
@@ -21,11 +21,14 @@ internal sealed class TaskPool : ReceiveActor
     private int _toRetire;
     private bool _draining;
 
+    private ILogger Log { get; }
+
     public TaskPool(NodeServices node, IActorRef timers)
     {
         _node = node;
         _timers = timers;
         _execution = new TaskExecution(node);
+        Log = node.Logging.CreateLogger<TaskPool>();
         Receive<Reserve>(reserve => OnReserve(reserve.Request));
         Receive<ExecutorDone>(done => OnExecutorDone(done.Executor, done.Retire));
         Receive<RegisterConsumer>(register =>
@@ -90,7 +93,7 @@ internal sealed class TaskPool : ReceiveActor
 
     private void StartExecutor()
     {
-        var executor = Context.ActorOf(Props.Create(() => new TaskExecutor(_node, _execution)), $"executor-{++_executorCount}");
+        var executor = Context.ActorOf(NodeProps.Of(() => new TaskExecutor(_node, _execution)), $"executor-{++_executorCount}");
         Context.Watch(executor);
         _idle.Push(executor);
     }
@@ -211,7 +214,7 @@ internal sealed class TaskPool : ReceiveActor
             _node.Unreserved(request);
         }
 
-        await Task.WhenAll(requeued).ConfigureAwait(false);
+        await Task.WhenAll(requeued);
         _whenIdle = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         CheckIdle();
         Sender.Tell(new Drained(requeued.Count, _whenIdle.Task), Self);

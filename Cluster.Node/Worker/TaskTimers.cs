@@ -1,12 +1,15 @@
-using ClusterQueue.Actors;
+using Akka.Actor;
 
 namespace ClusterQueue.Node.Worker;
 
 /// <summary>Holds requests until their time: ETA and countdown within the horizon, and rate-limited starts.</summary>
-internal sealed class TaskTimers : ReceiveActor
+internal sealed class TaskTimers : ReceiveActor, IWithTimers
 {
-    private readonly Dictionary<TaskRequest, (Hold Hold, ICancelable Timer)> _held = [];
+    // Keyed by request: a timer per held request, cancelled together when the node gives them all back.
+    private readonly Dictionary<TaskRequest, Hold> _held = [];
     private bool _released;
+
+    public ITimerScheduler Timers { get; set; } = null!;
 
     public TaskTimers(NodeServices node)
     {
@@ -19,36 +22,33 @@ internal sealed class TaskTimers : ReceiveActor
             }
 
             var delay = hold.Due - node.Time.GetUtcNow();
-            var timer = Context.System.Scheduler.ScheduleTellOnce(delay > TimeSpan.Zero ? delay : TimeSpan.Zero, Self, new Due(hold.Request), Self);
-            _held[hold.Request] = (hold, timer);
+            Timers.StartSingleTimer(hold.Request, new Due(hold.Request), delay > TimeSpan.Zero ? delay : TimeSpan.Zero);
+            _held[hold.Request] = hold;
         });
         Receive<Due>(due =>
         {
-            if (!_held.Remove(due.Request, out var entry))
+            if (!_held.Remove(due.Request, out var hold))
             {
                 return;
             }
 
-            if (entry.Hold.EtaHeld)
+            if (hold.EtaHeld)
             {
-                _ = entry.Hold.Request.Lease.ReleaseEtaAsync();
-                node.Due(entry.Hold.Request);
+                _ = hold.Request.Lease.ReleaseEtaAsync();
+                node.Due(hold.Request);
             }
 
-            entry.Hold.Target.Tell(new Reserve(entry.Hold.Request), Self);
+            hold.Target.Tell(new Reserve(hold.Request), Self);
         });
         ReceiveAsync<ReleaseHeld>(async _ =>
         {
             _released = true;
             var entries = _held.Values.ToList();
             _held.Clear();
-            foreach (var (_, timer) in entries)
-            {
-                timer.Cancel();
-            }
-
-            await Task.WhenAll(entries.Select(e => GiveBackAsync(node, e.Hold))).ConfigureAwait(false);
-            Sender.Tell(new Drained(entries.Count, Task.CompletedTask), Self);
+            Timers.CancelAll();
+            var sender = Sender;
+            await Task.WhenAll(entries.Select(hold => GiveBackAsync(node, hold)));
+            sender.Tell(new Drained(entries.Count, Task.CompletedTask), Self);
         });
     }
 
@@ -57,10 +57,10 @@ internal sealed class TaskTimers : ReceiveActor
     {
         if (hold.EtaHeld)
         {
-            await hold.Request.Lease.ReleaseEtaAsync().ConfigureAwait(false);
+            await hold.Request.Lease.ReleaseEtaAsync();
         }
 
-        await hold.Request.RequeueAsync().ConfigureAwait(false);
+        await hold.Request.RequeueAsync();
         node.Unreserved(hold.Request);
     }
 

@@ -1,4 +1,4 @@
-using ClusterQueue.Actors;
+using Akka.Actor;
 
 namespace ClusterQueue.Node.Worker;
 

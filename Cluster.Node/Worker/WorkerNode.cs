@@ -1,5 +1,8 @@
 using System.Net;
-using ClusterQueue.Actors;
+using Akka;
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Hosting.Logging;
 using ClusterQueue.Client;
 using ClusterQueue.Fabric.Events;
 using ClusterQueue.Node.Fabric;
@@ -11,6 +14,22 @@ namespace ClusterQueue.Node.Worker;
 /// <summary>A running worker node: its actor tree consumes the configured queues and runs tasks from the app's registry.</summary>
 public sealed class WorkerNode : IAsyncDisposable
 {
+    /// <summary>The reason a warm shutdown gives Akka's <see cref="CoordinatedShutdown"/>.</summary>
+    public sealed class WarmShutdownReason : CoordinatedShutdown.Reason
+    {
+        public static readonly WarmShutdownReason Instance = new();
+
+        public override int ExitCode => 0;
+    }
+
+    /// <summary>The reason a cold shutdown gives Akka's <see cref="CoordinatedShutdown"/>.</summary>
+    public sealed class ColdShutdownReason : CoordinatedShutdown.Reason
+    {
+        public static readonly ColdShutdownReason Instance = new();
+
+        public override int ExitCode => 1;
+    }
+
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan ConsumerStopTimeout = TimeSpan.FromSeconds(5);
 
@@ -23,8 +42,10 @@ public sealed class WorkerNode : IAsyncDisposable
     private readonly NodeFabric _fabric;
     private readonly TaskEventPublisher _taskEvents;
     private Task? _shutdown;
+    private bool _coldShutdown;
+    private CancellationToken _shutdownCancellation;
 
-    private WorkerNode(WorkerSettings settings, ClusterQueueApp app, string name, ILoggerFactory logging, Action<TaskLifecycleEvent>? observer, NodeFabric fabric)
+    private WorkerNode(WorkerSettings settings, ClusterQueueApp app, string name, ILoggerFactory logging, Action<TaskLifecycleEvent>? observer, NodeFabric fabric, ActorSystem? system)
     {
         TaskEvent += observer;
         Name = name;
@@ -36,9 +57,15 @@ public sealed class WorkerNode : IAsyncDisposable
             Revoked = fabric.Revoked,
             ClusterEvents = _taskEvents.Publish,
         };
-        _system = ActorSystem.Create("worker", logging);
-        _supervisor = _system.ActorOf(Props.Create(() => new NodeSupervisor(_node)), "node");
+        _system = system ?? CreateActorSystem(settings, logging);
+        // The drain is the phase in which the node stops taking work: consumers stop, held and reserved tasks go back
+        // to the broker and running ones finish. Actors are stopped after it, in Akka's later phases.
+        CoordinatedShutdown.Get(_system).AddTask(CoordinatedShutdown.PhaseServiceRequestsDone, "drain-worker-node", DrainAsync);
+        _supervisor = _system.ActorOf(NodeProps.Of(() => new NodeSupervisor(_node)), "node");
     }
+
+    /// <summary>The actor system the node's tree runs in; a node stops it when it shuts down.</summary>
+    public ActorSystem ActorSystem => _system;
 
     /// <summary>The resolved node name, e.g. <c>celery@host</c>.</summary>
     public string Name { get; }
@@ -71,17 +98,31 @@ public sealed class WorkerNode : IAsyncDisposable
         ClusterQueueApp app,
         ILoggerFactory? logging = null,
         CancellationToken cancellationToken = default) =>
-        StartAsync(settings, app, logging, observer: null, cancellationToken);
+        StartAsync(settings, app, logging, observer: null, system: null, cancellationToken);
 
     /// <summary>
     /// Starts a node with <paramref name="observer"/> subscribed before the first message can arrive. A handler added to
     /// <see cref="TaskEvent"/> after <c>StartAsync</c> returns can miss the first tasks, which may already have run.
+    /// </summary>
+    public static Task<WorkerNode> StartAsync(
+        WorkerSettings settings,
+        ClusterQueueApp app,
+        ILoggerFactory? logging,
+        Action<TaskLifecycleEvent>? observer,
+        CancellationToken cancellationToken) =>
+        StartAsync(settings, app, logging, observer, system: null, cancellationToken);
+
+    /// <summary>
+    /// Starts a node in <paramref name="system"/> (the one Akka.Hosting runs in a Generic Host), or in an actor system of
+    /// its own made from <see cref="WorkerSettings.AkkaConfig"/> when it is null. Either way the node owns the system:
+    /// its shutdown runs the system's <see cref="CoordinatedShutdown"/>.
     /// </summary>
     public static async Task<WorkerNode> StartAsync(
         WorkerSettings settings,
         ClusterQueueApp app,
         ILoggerFactory? logging,
         Action<TaskLifecycleEvent>? observer,
+        ActorSystem? system,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(settings);
@@ -90,7 +131,7 @@ public sealed class WorkerNode : IAsyncDisposable
         logging ??= NullLoggerFactory.Instance;
         var name = settings.ResolveName(Dns.GetHostName());
         var fabric = await NodeFabric.OpenAsync(name, settings, app.Transport, logging, cancellationToken).ConfigureAwait(false);
-        var node = new WorkerNode(settings, app, name, logging, observer, fabric);
+        var node = new WorkerNode(settings, app, name, logging, observer, fabric, system);
         try
         {
             // A Python worker's warm shutdown from remote control; run apart, since stopping closes the mailbox that asked.
@@ -151,35 +192,22 @@ public sealed class WorkerNode : IAsyncDisposable
 
     private async Task RunShutdownAsync(bool cold, CancellationToken cancellationToken)
     {
+        _coldShutdown = cold;
+        _shutdownCancellation = cancellationToken;
         try
         {
-            await _fabric.StopControlAsync().ConfigureAwait(false);
-            await _node.StopConsuming.CancelAsync().ConfigureAwait(false);
-            _node.Ready.Abandon(new OperationCanceledException("the node stopped before its consumers connected"));
-            if (cold)
-            {
-                await StopRunningAsync().ConfigureAwait(false);
-            }
-
-            var children = await _supervisor.Ask<NodeChildren>(GetNodeChildren.Instance, AskTimeout).ConfigureAwait(false);
-            await Task.WhenAll(children.Consumers.Select(StopConsumerAsync)).ConfigureAwait(false);
-            await children.Timers.Ask<Drained>(ReleaseHeld.Instance, AskTimeout).ConfigureAwait(false);
-            var drained = await children.Pool.Ask<Drained>(DrainReserved.Instance, AskTimeout).ConfigureAwait(false);
-            if (!cold)
-            {
-                await WaitForRunningAsync(drained.Idle, cancellationToken).ConfigureAwait(false);
-            }
+            // Runs the drain (service-requests-done), then stops the actors and terminates the system.
+            await CoordinatedShutdown.Get(_system).Run(cold ? ColdShutdownReason.Instance : WarmShutdownReason.Instance).ConfigureAwait(false);
         }
         catch (Exception e)
         {
-            _node.Log.LogError(e, "{Node}: shutdown did not go cleanly; stopping anyway", Name);
-            await StopRunningAsync().ConfigureAwait(false);
+            _node.Log.LogError(e, "{Node}: the actor system did not stop cleanly", Name);
         }
         finally
         {
             try
             {
-                await _system.Terminate().WaitAsync(AskTimeout).ConfigureAwait(false);
+                await _system.WhenTerminated.WaitAsync(AskTimeout).ConfigureAwait(false);
             }
             catch (TimeoutException e)
             {
@@ -199,6 +227,54 @@ public sealed class WorkerNode : IAsyncDisposable
             _completion.TrySetResult();
         }
     }
+
+    /// <summary>The node's task in Akka's <c>service-requests-done</c> phase; it also runs when a host stops the system first.</summary>
+    private async Task<Done> DrainAsync()
+    {
+        var cold = _coldShutdown;
+        try
+        {
+            await _fabric.StopControlAsync().ConfigureAwait(false);
+            await _node.StopConsuming.CancelAsync().ConfigureAwait(false);
+            _node.Ready.Abandon(new OperationCanceledException("the node stopped before its consumers connected"));
+            if (cold)
+            {
+                await StopRunningAsync().ConfigureAwait(false);
+            }
+
+            var children = await _supervisor.Ask<NodeChildren>(GetNodeChildren.Instance, AskTimeout).ConfigureAwait(false);
+            await Task.WhenAll(children.Consumers.Select(StopConsumerAsync)).ConfigureAwait(false);
+            await children.Timers.Ask<Drained>(ReleaseHeld.Instance, AskTimeout).ConfigureAwait(false);
+            var drained = await children.Pool.Ask<Drained>(DrainReserved.Instance, AskTimeout).ConfigureAwait(false);
+            if (!cold)
+            {
+                await WaitForRunningAsync(drained.Idle, _shutdownCancellation).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e)
+        {
+            _node.Log.LogError(e, "{Node}: shutdown did not go cleanly; stopping anyway", Name);
+            await StopRunningAsync().ConfigureAwait(false);
+        }
+
+        return Done.Instance;
+    }
+
+    /// <summary>
+    /// An actor system of the node's own, with Akka's log events in <paramref name="logging"/>. The drain may take the
+    /// whole shutdown timeout, so its phase timeout is that plus a margin: Akka never cuts it short.
+    /// </summary>
+    private static ActorSystem CreateActorSystem(WorkerSettings settings, ILoggerFactory logging)
+    {
+        var config = DrainPhaseTimeout(settings).WithFallback(settings.AkkaConfig);
+        var setup = BootstrapSetup.Create().WithConfig(config).And(new LoggerFactorySetup(logging));
+        return ActorSystem.Create("worker", setup);
+    }
+
+    /// <summary>The timeout of the drain phase for <paramref name="settings"/>, as Akka config to put before the rest.</summary>
+    public static global::Akka.Configuration.Config DrainPhaseTimeout(WorkerSettings settings) =>
+        ConfigurationFactory.ParseString(
+            $"akka.coordinated-shutdown.phases.service-requests-done.timeout = {(long)(settings.ShutdownTimeout + AskTimeout).TotalMilliseconds}ms");
 
     /// <summary>Waits until a consumer has handed off what it was handling; one backing off after a fault has nothing in hand.</summary>
     private static async Task StopConsumerAsync(IActorRef consumer)

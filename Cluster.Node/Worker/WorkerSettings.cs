@@ -51,6 +51,9 @@ public sealed record WorkerSettings
     /// <summary>Events, remote control, revocation and mingle, from <c>cluster-queue.events</c>, <c>.control</c>, <c>.revocation</c> and <c>.mingle</c>.</summary>
     public ClusterQueue.Node.Fabric.NodeFabricSettings Fabric { get; init; } = new();
 
+    /// <summary>The <c>akka</c> section the node's actor system runs with; Akka's reference config fills in the rest.</summary>
+    public global::Akka.Configuration.Config AkkaConfig { get; init; } = ClusterQueue.Config.AkkaConfiguration.Reference;
+
     /// <summary>The name with <c>%h</c> and <c>%n</c> expanded, as <c>celery -n</c> does.</summary>
     public string ResolveName(string hostName)
     {

@@ -37,26 +37,38 @@ public static class ConfigurationPrinter
         return value;
     }
 
-    /// <summary>Writes <paramref name="section"/> as a HOCON object, keys in the order of <paramref name="keyOrder"/> (dotted paths), then by name.</summary>
-    public static string ToHocon(IConfigurationSection section, IReadOnlyList<string>? keyOrder = null)
+    /// <summary>
+    /// Writes <paramref name="section"/> as a HOCON object, keys in the order of <paramref name="keyOrder"/> (dotted paths),
+    /// then by name. Secrets are masked unless <paramref name="mask"/> is false, which is only for text a program reads
+    /// (Akka's own config), never for text shown to a person.
+    /// </summary>
+    public static string ToHocon(IConfigurationSection section, IReadOnlyList<string>? keyOrder = null, bool mask = true)
     {
         var text = new StringBuilder();
         text.Append(section.Key).Append(" {\n");
-        WriteHoconChildren(section, text, 1, Rank(keyOrder));
+        WriteHoconChildren(section, text, 1, Rank(keyOrder), mask);
         text.Append("}\n");
         return text.ToString();
     }
 
     /// <summary>Writes <paramref name="section"/> as an indented JSON object; values stay strings, as configuration holds them.</summary>
-    public static string ToJson(IConfigurationSection section, IReadOnlyList<string>? keyOrder = null)
+    public static string ToJson(IConfigurationSection section, IReadOnlyList<string>? keyOrder = null) => ToJson([section], keyOrder);
+
+    /// <summary>Writes <paramref name="sections"/> as the members of one indented JSON object.</summary>
+    public static string ToJson(IReadOnlyList<IConfigurationSection> sections, IReadOnlyList<string>? keyOrder = null)
     {
+        ArgumentNullException.ThrowIfNull(sections);
         var rank = Rank(keyOrder);
         using var stream = new MemoryStream();
         using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
         {
             writer.WriteStartObject();
-            writer.WritePropertyName(section.Key);
-            WriteJson(section, writer, rank);
+            foreach (var section in sections)
+            {
+                writer.WritePropertyName(section.Key);
+                WriteJson(section, writer, rank);
+            }
+
             writer.WriteEndObject();
         }
 
@@ -88,7 +100,7 @@ public static class ConfigurationPrinter
             .ThenBy(c => rank.GetValueOrDefault(c.Path.Replace(':', '.'), int.MaxValue))
             .ThenBy(c => c.Key, StringComparer.Ordinal)];
 
-    private static void WriteHoconChildren(IConfigurationSection section, StringBuilder text, int depth, Dictionary<string, int> rank)
+    private static void WriteHoconChildren(IConfigurationSection section, StringBuilder text, int depth, Dictionary<string, int> rank, bool mask)
     {
         var indent = new string(' ', depth * 2);
         foreach (var child in OrderedChildren(section, rank))
@@ -98,25 +110,25 @@ public static class ConfigurationPrinter
             // A value set over a list (CQ_NODE__QUEUES=a,b) replaces the list, as the settings binder reads it.
             if (grandchildren.Count == 0 || child.Value is not null)
             {
-                text.Append(indent).Append(key).Append(" = ").Append(HoconScalar(child)).Append('\n');
+                text.Append(indent).Append(key).Append(" = ").Append(HoconScalar(child, mask)).Append('\n');
             }
             else if (IsArray(grandchildren))
             {
                 text.Append(indent).Append(key).Append(" = [")
-                    .Append(string.Join(", ", grandchildren.Select(HoconScalar))).Append("]\n");
+                    .Append(string.Join(", ", grandchildren.Select(c => HoconScalar(c, mask)))).Append("]\n");
             }
             else
             {
                 text.Append(indent).Append(key).Append(" {\n");
-                WriteHoconChildren(child, text, depth + 1, rank);
+                WriteHoconChildren(child, text, depth + 1, rank, mask);
                 text.Append(indent).Append("}\n");
             }
         }
     }
 
-    private static string HoconScalar(IConfigurationSection section)
+    private static string HoconScalar(IConfigurationSection section, bool mask)
     {
-        var value = MaskValue(section.Path, section.Value);
+        var value = mask ? MaskValue(section.Path, section.Value) : section.Value;
         if (value is null)
         {
             return "null";

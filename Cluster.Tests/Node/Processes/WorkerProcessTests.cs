@@ -45,11 +45,11 @@ public class WorkerProcessTests
     }
 
     [Fact]
-    public async Task SigtermDuring200RunningTasks_LosesNone_AndTheWorkerExits0()
+    public async Task SigtermDuring200RunningLateAckTasks_FinishesAndAcksEveryOne_AndTheWorkerExits0()
     {
         const int count = 200;
         await using var dir = new ProcessTestDirectory();
-        await using var worker = NodeProcess.Start(dir.Path, ["worker", "-c", "200", "--prefetch-multiplier", "1", "-l", "debug", .. dir.Connection]);
+        await using var worker = NodeProcess.Start(dir.Path, ["worker", "-c", "200", "--prefetch-multiplier", "1", "--acks-late", "-l", "debug", .. dir.Connection]);
         await worker.WaitForLineAsync(l => l.EndsWith(" ready.", StringComparison.Ordinal), "the worker to be ready", Generous);
 
         var ids = new List<string>();
@@ -74,6 +74,9 @@ public class WorkerProcessTests
 
         Assert.Equal(count, succeeded);
         Assert.Contains(worker.Lines, l => l.Contains("warm shutdown", StringComparison.Ordinal));
+        // Late acks: a task left unacked would still be on the queue.
+        var purge = await Commands.CommandTestKit.RunAsync("purge", "--force", "--broker", dir.BrokerUrl);
+        Assert.Contains("celery: 0", purge.Output, StringComparison.Ordinal);
     }
 
     [Fact]
