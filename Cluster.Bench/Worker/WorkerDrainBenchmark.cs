@@ -10,18 +10,29 @@ namespace ClusterQueue.Bench.Worker;
 /// worker node, on the same transport in the same run, and reports the worker's rate as a share of the raw one
 /// together with its memory when idle and under load. A one-shot drain does not fit BenchmarkDotNet's repeated
 /// invocations, so this is a plain Stopwatch runner: <c>dotnet run -c Release --project Cluster.Bench -- worker-drain</c>.
+/// Both drains are timed from their first delivery to their last completion, after a warm-up drain of each kind, so
+/// the figures are steady-state rates: a node's start-up (including mingle's 1 s wait) and the JIT are not in them.
 /// </summary>
 public static class WorkerDrainBenchmark
 {
     private const string Queue = "celery";
 
-    /// <summary>Runs the drain on each transport named in <paramref name="args"/>: <c>--memory N</c>, <c>--sqlite N</c>, <c>--concurrency N</c>.</summary>
+    /// <summary>
+    /// Runs the drain on each transport named in <paramref name="args"/>: <c>--memory N</c>, <c>--sqlite N</c>,
+    /// <c>--concurrency N</c>, <c>--warmup N</c> (messages drained first on a throwaway memory broker, 10,000 by default).
+    /// </summary>
     public static async Task<int> RunAsync(string[] args)
     {
         var memoryCount = ReadInt(args, "--memory", 100_000);
         var sqliteCount = ReadInt(args, "--sqlite", 100_000);
         var concurrency = ReadInt(args, "--concurrency", Environment.ProcessorCount);
-        Console.WriteLine($"worker-drain: tasks.noop, no result backend, concurrency {concurrency}, prefetch multiplier 4, {Environment.ProcessorCount} CPUs");
+        var warmup = ReadInt(args, "--warmup", 10_000);
+        Console.WriteLine($"worker-drain: tasks.noop, no result backend, concurrency {concurrency}, prefetch multiplier 4, {Environment.ProcessorCount} CPUs, warm-up {warmup:N0}");
+        if (warmup > 0)
+        {
+            await RunTransportAsync(null, () => "memory://drain-warmup-" + Guid.NewGuid().ToString("N"), warmup, concurrency).ConfigureAwait(false);
+        }
+
         var directory = Directory.CreateTempSubdirectory("cq-drain-bench-").FullName;
         try
         {
@@ -44,7 +55,8 @@ public static class WorkerDrainBenchmark
         return 0;
     }
 
-    private static async Task RunTransportAsync(string label, Func<string> newBrokerUrl, int count, int concurrency)
+    /// <summary>Drains raw and with a worker; a null <paramref name="label"/> is the warm-up, which prints nothing.</summary>
+    private static async Task RunTransportAsync(string? label, Func<string> newBrokerUrl, int count, int concurrency)
     {
         var prefetch = concurrency * 4;
         var rawUrl = newBrokerUrl();
@@ -54,6 +66,11 @@ public static class WorkerDrainBenchmark
         var workerUrl = newBrokerUrl();
         await PrefillAsync(workerUrl, count).ConfigureAwait(false);
         var (worker, idle, peak) = await DrainWithWorkerAsync(workerUrl, count, concurrency).ConfigureAwait(false);
+
+        if (label is null)
+        {
+            return;
+        }
 
         var rawRate = count / raw.TotalSeconds;
         var workerRate = count / worker.TotalSeconds;
@@ -77,18 +94,19 @@ public static class WorkerDrainBenchmark
     private static async Task<TimeSpan> DrainRawAsync(string url, int count, int prefetch)
     {
         await using var transport = TransportRegistry.CreateDefault().Open(new BrokerSettings { Url = url });
-        var clock = Stopwatch.StartNew();
+        Stopwatch? clock = null;
         var consumer = await transport.ConsumeAsync(Queue, new ConsumeOptions(Prefetch: prefetch)).ConfigureAwait(false);
         await using (consumer.ConfigureAwait(false))
         {
             for (var done = 0; done < count; done++)
             {
                 var delivery = await consumer.Deliveries.ReadAsync().ConfigureAwait(false);
+                clock ??= Stopwatch.StartNew();
                 await consumer.AckAsync(delivery).ConfigureAwait(false);
             }
         }
 
-        return clock.Elapsed;
+        return clock!.Elapsed;
     }
 
     private static async Task<(TimeSpan Elapsed, MemoryFigure Idle, MemoryFigure Peak)> DrainWithWorkerAsync(string url, int count, int concurrency)
@@ -100,11 +118,17 @@ public static class WorkerDrainBenchmark
         var peak = MemoryFigure.Zero;
         using var sampling = new CancellationTokenSource();
 
-        var clock = Stopwatch.StartNew();
+        var clock = new Stopwatch();
         var settings = new WorkerSettings { Concurrency = concurrency, StateDb = Path.Combine(Path.GetTempPath(), "cq-drain-state-" + Guid.NewGuid().ToString("N") + ".db") };
         // Subscribed at start: the node consumes at once, and a handler added afterwards could miss the first tasks.
         var worker = await WorkerNode.StartAsync(settings, app, logging: null, observer: e =>
         {
+            if (e.Kind is TaskEventKind.Received && !clock.IsRunning)
+            {
+                // Only the consumer raises received, one message at a time, so this starts the clock once.
+                clock.Start();
+            }
+
             if (e.Kind is TaskEventKind.Succeeded or TaskEventKind.Failed && Interlocked.Increment(ref finished) == count)
             {
                 drained.TrySetResult();

@@ -90,7 +90,7 @@ internal sealed class NodeSupervisor : ReceiveActor
         var backoff = Backoff.OnFailure(consumer, "consumer", MinReconnectDelay, MaxReconnectDelay, randomFactor: 0.2, maxNrOfRetries: -1)
             .WithAutoReset(TimeSpan.FromSeconds(30));
         // The running count keeps names unique when a queue is cancelled and added again.
-        _consumers.Add((queue, Context.ActorOf(BackoffSupervisor.Props(backoff).WithDispatcher(NodeProps.Dispatcher), $"queue-{_consumerCount++}-{ActorName(queue)}")));
+        _consumers.Add((queue, Context.ActorOf(BackoffSupervisor.Props(backoff), $"queue-{_consumerCount++}-{ActorName(queue)}")));
     }
 
     /// <summary>Queue names may hold characters an actor path does not; the index keeps the names unique.</summary>

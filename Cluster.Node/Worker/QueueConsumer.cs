@@ -13,8 +13,7 @@ namespace ClusterQueue.Node.Worker;
 /// ETAs back to the broker, holds near ones in the timers and hands the rest to the pool. A lost channel fails this
 /// actor, and its backoff supervisor starts a fresh one; what it held unacked goes back to the broker.
 /// </summary>
-/// <remarks>Its handlers await without <c>ConfigureAwait(false)</c>: they use <c>Self</c> after an await, which needs the actor's context.</remarks>
-internal sealed class QueueConsumer : ReceiveActor
+internal sealed class QueueConsumer : NodeActor
 {
     private readonly NodeServices _node;
     private readonly string _queue;
@@ -34,8 +33,8 @@ internal sealed class QueueConsumer : ReceiveActor
         _timers = timers;
         _room = node.Concurrency;
         Log = node.Logging.CreateLogger<QueueConsumer>();
-        ReceiveAsync<Connect>(_ => ConnectAsync());
-        ReceiveAsync<Arrived>(arrived => OnArrivedAsync(arrived.Lease, arrived.Delivery), arrived => arrived.Lease == _lease);
+        ReceiveInline<Connect>(_ => ConnectAsync());
+        ReceiveInline<Arrived>(arrived => OnArrivedAsync(arrived.Lease, arrived.Delivery), arrived => arrived.Lease == _lease);
         Receive<Arrived>(_ =>
         {
             // From a consumer closed since: the broker has the message back already.
@@ -44,12 +43,12 @@ internal sealed class QueueConsumer : ReceiveActor
             failed => failed.Lease == _lease,
             failed => throw new TransportException($"the consumer of queue '{_queue}' lost its channel: {failed.Cause.Message}", failed.Cause));
         Receive<PumpFailed>(_ => { });
-        ReceiveAsync<PoolCapacity>(capacity =>
+        ReceiveInline<PoolCapacity>(capacity =>
         {
             _room = capacity.Free;
             return AdjustFairWindowAsync();
         });
-        ReceiveAsync<LeaseSettled>(_ => AdjustFairWindowAsync());
+        ReceiveInline<LeaseSettled>(_ => AdjustFairWindowAsync());
         Receive<StopConsuming>(_ =>
         {
             // Handlers run one at a time, so every earlier delivery has been handed off by now.
@@ -91,13 +90,13 @@ internal sealed class QueueConsumer : ReceiveActor
         _lease = lease;
         if (_node.Fair)
         {
-            var self = Self;
+            var self = SelfRef;
             lease.Settled += () => self.Tell(LeaseSettled.Instance, self);
         }
 
         _pumpStop = CancellationTokenSource.CreateLinkedTokenSource(token);
-        _ = PumpAsync(lease, Self, _pumpStop.Token);
-        _pool.Tell(new RegisterConsumer(Self), Self);
+        _ = PumpAsync(lease, SelfRef, _pumpStop.Token);
+        _pool.Tell(new RegisterConsumer(SelfRef), SelfRef);
         _node.Ready.Connected(_queue);
         Log.LogInformation("Consuming {Queue} with prefetch {Prefetch}", _queue, prefetch);
     }
@@ -175,11 +174,11 @@ internal sealed class QueueConsumer : ReceiveActor
         if (scheduled)
         {
             await lease.HoldEtaAsync();
-            _timers.Tell(new Hold(request, message.Eta!.Value, EtaHeld: true, _pool), Self);
+            _timers.Tell(new Hold(request, message.Eta!.Value, EtaHeld: true, _pool), SelfRef);
             return;
         }
 
-        _pool.Tell(new Reserve(request), Self);
+        _pool.Tell(new Reserve(request), SelfRef);
     }
 
     /// <summary>

@@ -13,7 +13,8 @@ namespace ClusterQueue.Node.Worker;
 internal sealed class TaskExecution(NodeServices node)
 {
     /// <summary>Runs <paramref name="request"/>; true when the executor must be replaced (its task was abandoned).</summary>
-    public async Task<bool> RunAsync(TaskRequest request, CancellationToken executorStopping)
+    /// <param name="thread">The slot's own thread, where the task method runs.</param>
+    public async Task<bool> RunAsync(TaskRequest request, ExecutorThread thread, CancellationToken executorStopping)
     {
         if (node.ColdStopping || request.Lease.IsClosed)
         {
@@ -50,7 +51,7 @@ internal sealed class TaskExecution(NodeServices node)
         var running = node.Running.Add(request);
         try
         {
-            return await RunStartedAsync(request, running, ignoreResult, executorStopping).ConfigureAwait(false);
+            return await RunStartedAsync(request, running, ignoreResult, thread, executorStopping).ConfigureAwait(false);
         }
         finally
         {
@@ -60,7 +61,7 @@ internal sealed class TaskExecution(NodeServices node)
         }
     }
 
-    private async Task<bool> RunStartedAsync(TaskRequest request, RunningTask running, bool ignoreResult, CancellationToken executorStopping)
+    private async Task<bool> RunStartedAsync(TaskRequest request, RunningTask running, bool ignoreResult, ExecutorThread thread, CancellationToken executorStopping)
     {
         var message = request.Message;
         var options = request.Definition.Options;
@@ -99,8 +100,9 @@ internal sealed class TaskExecution(NodeServices node)
         };
 
         var clock = Stopwatch.StartNew();
-        // Task.Run keeps a synchronous task method off the executor's mailbox thread, so the hard limit can fire.
-        var invocation = Task.Run(() => request.Definition.InvokeAsync(context).AsTask());
+        // The slot's own thread: off the executor's mailbox, so the hard limit can fire, and off the thread pool, so a
+        // blocking method cannot starve the actors.
+        var invocation = thread.Run(() => request.Definition.InvokeAsync(context).AsTask());
         if (!await FinishesInTimeAsync(invocation, hard, executorStopping).ConfigureAwait(false))
         {
             // The method may not listen to its token; whatever it throws later is observed and dropped.

@@ -4,31 +4,59 @@ namespace ClusterQueue.Node.Worker;
 
 /// <summary>One pool slot: runs one task at a time and reports back when the slot is free or must be replaced.</summary>
 /// <remarks>
-/// The task's method itself runs on the .NET thread pool (see <see cref="TaskExecution"/>); this actor only awaits it, and
-/// its mailbox waits meanwhile, so a slot holds one task at a time.
+/// The task's method runs on the slot's own <see cref="ExecutorThread"/>. The pool sends <see cref="Execute"/> only to
+/// an idle slot, so this actor does not hold its mailbox while a task runs (Akka's <c>ReceiveAsync</c> would cost three
+/// dispatcher round trips per task); it stays free for Akka's system messages, and a stuck method never keeps the
+/// node's tree from stopping.
 /// </remarks>
 internal sealed class TaskExecutor : ReceiveActor
 {
     // Cancelled when the executor stops (the node's tree is torn down), so a running task is treated as lost.
     private readonly CancellationTokenSource _stopping = new();
+    private readonly ExecutorThread _thread;
+    private readonly NodeServices _node;
+    private readonly TaskExecution _execution;
+    private readonly IActorRef _self;
+    private readonly IActorRef _pool;
     private int _tasksRun;
 
     public TaskExecutor(NodeServices node, TaskExecution execution)
     {
-        ReceiveAsync<Execute>(async execute =>
-        {
-            var self = Self;
-            var parent = Context.Parent;
-            var abandoned = await execution.RunAsync(execute.Request, _stopping.Token).ConfigureAwait(false);
-            _tasksRun++;
-            var maxTasks = node.Settings.MaxTasksPerChild;
-            var retire = abandoned || (maxTasks > 0 && _tasksRun >= maxTasks);
-            parent.Tell(new ExecutorDone(self, retire), self);
-        });
+        _node = node;
+        _execution = execution;
+        _self = Self;
+        _pool = Context.Parent;
+        _thread = new ExecutorThread($"cq-{Self.Path.Name}");
+        Receive<Execute>(execute => _ = RunAsync(execute.Request));
+        // A bug in the execution path fails this actor, so the pool's supervision replaces it and settles its message.
+        Receive<ExecutionFailed>(failed => throw new InvalidOperationException($"running {failed.Request.Name}[{failed.Request.Id}] failed", failed.Cause));
     }
 
     protected override void PostStop()
     {
         _stopping.Cancel();
+        _thread.Dispose();
     }
+
+    /// <summary>Runs outside the actor's context: it touches only its own fields, and one task runs at a time.</summary>
+    private async Task RunAsync(TaskRequest request)
+    {
+        bool abandoned;
+        try
+        {
+            abandoned = await _execution.RunAsync(request, _thread, _stopping.Token).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            _self.Tell(new ExecutionFailed(request, e), _self);
+            return;
+        }
+
+        var tasksRun = ++_tasksRun;
+        var maxTasks = _node.Settings.MaxTasksPerChild;
+        var retire = abandoned || (maxTasks > 0 && tasksRun >= maxTasks);
+        _pool.Tell(new ExecutorDone(_self, retire), _self);
+    }
+
+    private sealed record ExecutionFailed(TaskRequest Request, Exception Cause);
 }

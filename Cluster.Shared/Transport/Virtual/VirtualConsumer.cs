@@ -26,6 +26,7 @@ internal sealed class VirtualConsumer : IQueueConsumer
     });
 
     private Task loop = Task.CompletedTask;
+    private Task pollTick = Task.CompletedTask;
     private int prefetch;
     private int disposed;
 
@@ -165,7 +166,7 @@ internal sealed class VirtualConsumer : IQueueConsumer
                 var room = Room();
                 if (room <= 0)
                 {
-                    await Task.WhenAny(settled, Task.Delay(settings.PollingInterval, cancellationToken)).ConfigureAwait(false);
+                    await Task.WhenAny(settled, Poll(settings.PollingInterval, cancellationToken)).ConfigureAwait(false);
                     continue;
                 }
 
@@ -188,7 +189,7 @@ internal sealed class VirtualConsumer : IQueueConsumer
 
                 if (taken.Count == 0)
                 {
-                    await Task.WhenAny(published, Task.Delay(settings.PollingInterval, cancellationToken)).ConfigureAwait(false);
+                    await Task.WhenAny(published, Poll(settings.PollingInterval, cancellationToken)).ConfigureAwait(false);
                 }
             }
         }
@@ -199,6 +200,20 @@ internal sealed class VirtualConsumer : IQueueConsumer
         {
             deliveries.Writer.TryComplete(new TransportException($"consumer of queue '{Queue}' stopped: the message store failed: {e.Message}", e));
         }
+    }
+
+    /// <summary>
+    /// The polling tick: one delay shared by every wait until it elapses. A full window wakes the loop at every ack, and
+    /// a new delay per wake left thousands of pending timers behind under load (a visible share of a worker's CPU).
+    /// </summary>
+    private Task Poll(TimeSpan interval, CancellationToken cancellationToken)
+    {
+        if (pollTick.IsCompleted)
+        {
+            pollTick = Task.Delay(interval, cancellationToken);
+        }
+
+        return pollTick;
     }
 
     private async Task RenewAsync(long now, CancellationToken cancellationToken)

@@ -8,7 +8,7 @@ using static ClusterQueue.Tests.Node.WorkerHarness;
 
 namespace ClusterQueue.Tests.Node.Worker;
 
-/// <summary>The node's actors on Akka.NET: the tree, its dispatcher, its timers and its shutdown phases.</summary>
+/// <summary>The node's actors on Akka.NET: the tree, the slots' threads, the timers and the shutdown phases.</summary>
 public sealed class ActorTreeTests() : Akka.TestKit.Xunit2.TestKit(TestConfig)
 {
     // The node's own akka section, with the test kit's event listener instead of the host's logging.
@@ -17,7 +17,7 @@ public sealed class ActorTreeTests() : Akka.TestKit.Xunit2.TestKit(TestConfig)
         .WithFallback(AkkaConfiguration.Reference);
 
     [Fact]
-    public async Task Every_actor_of_a_node_stands_in_its_place_in_the_tree_and_runs_on_the_node_dispatcher()
+    public async Task Every_actor_of_a_node_stands_in_its_place_in_the_tree()
     {
         await using var worker = await WorkerHarness.StartAsync(TestBroker.Memory, new WorkerSettings { Concurrency = 2, Queues = ["celery", "video"] });
         var system = worker.Node.ActorSystem;
@@ -29,20 +29,40 @@ public sealed class ActorTreeTests() : Akka.TestKit.Xunit2.TestKit(TestConfig)
             "/user/node/queue-1-video", "/user/node/queue-1-video/consumer"];
         foreach (var path in paths)
         {
-            var actor = await system.ActorSelection(path).ResolveOne(Patience);
-            var cell = Assert.IsAssignableFrom<ActorRefWithCell>(actor).Underlying;
-            Assert.Equal(NodeProps.Dispatcher, cell.Props.Dispatcher);
+            var identity = await system.ActorSelection(path).Ask<ActorIdentity>(new Identify(path), Patience);
+            Assert.True(identity.Subject is not null, $"no actor at {path}");
         }
     }
 
     [Fact]
-    public async Task The_node_dispatcher_runs_actors_on_dedicated_threads_apart_from_the_thread_pool_that_runs_task_methods()
+    public async Task Task_methods_run_on_their_slots_own_threads_never_on_the_thread_pool_the_actors_share()
     {
-        var reporter = Sys.ActorOf(NodeProps.Of(() => new ThreadReporter()));
+        var threads = new System.Collections.Concurrent.ConcurrentBag<(string? Name, bool PoolThread)>();
+        await using var worker = await WorkerHarness.StartAsync(
+            TestBroker.Memory,
+            new WorkerSettings { Concurrency = 2 },
+            tasks => tasks.Register("test.where", (Action)(() => threads.Add((Thread.CurrentThread.Name, Thread.CurrentThread.IsThreadPoolThread)))));
 
-        var onThreadPool = await reporter.Ask<bool>(ThreadReporter.Ask.Instance, Patience);
+        for (var i = 0; i < 10; i++)
+        {
+            var sent = await worker.SendAsync("test.where");
+            await worker.ResultAsync(sent.Id);
+        }
 
-        Assert.False(onThreadPool, "a node actor ran on a .NET thread-pool thread");
+        Assert.Equal(10, threads.Count);
+        Assert.All(threads, thread => Assert.False(thread.PoolThread, "a task method ran on a thread-pool thread"));
+        Assert.Subset(new HashSet<string?> { "cq-executor-1", "cq-executor-2" }, threads.Select(t => t.Name).ToHashSet());
+    }
+
+    [Fact]
+    public async Task A_node_runs_its_actor_system_with_its_akka_settings_and_a_drain_phase_as_long_as_its_shutdown_timeout()
+    {
+        var akka = ConfigurationFactory.ParseString("akka.loglevel = DEBUG").WithFallback(AkkaConfiguration.Reference);
+        await using var worker = await WorkerHarness.StartAsync(TestBroker.Memory, new WorkerSettings { AkkaConfig = akka, ShutdownTimeout = TimeSpan.FromSeconds(42) });
+        var system = worker.Node.ActorSystem;
+
+        Assert.Equal("DEBUG", system.Settings.LogLevel);
+        Assert.Equal(TimeSpan.FromSeconds(42 + 30), CoordinatedShutdown.Get(system).Timeout(CoordinatedShutdown.PhaseServiceRequestsDone));
     }
 
     [Fact]
@@ -108,16 +128,5 @@ public sealed class ActorTreeTests() : Akka.TestKit.Xunit2.TestKit(TestConfig)
         var redelivered = await consumer.Deliveries.ReadAsync().AsTask().WaitAsync(Patience);
         Assert.Equal(later.Id, app.Codec.Decode(redelivered.Message).Id);
         Assert.True(redelivered.Redelivered);
-    }
-
-    /// <summary>Answers whether it runs on a .NET thread-pool thread.</summary>
-    private sealed class ThreadReporter : ReceiveActor
-    {
-        public ThreadReporter() => Receive<Ask>(_ => Sender.Tell(Thread.CurrentThread.IsThreadPoolThread));
-
-        public sealed class Ask
-        {
-            public static readonly Ask Instance = new();
-        }
     }
 }

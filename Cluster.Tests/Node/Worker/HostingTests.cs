@@ -30,6 +30,10 @@ public sealed class HostingTests
 
         Assert.True(node.Completion.IsCompleted);
         Assert.Equal(TaskStates.Success, (await app.Results.GetAsync(sent.Id))!.Status);
+        // The node ran in the actor system Akka.Hosting made for the host, and its stop ended that system.
+        var system = host.Services.GetRequiredService<Akka.Actor.ActorSystem>();
+        Assert.Same(system, node.ActorSystem);
+        Assert.True(system.WhenTerminated.IsCompleted);
     }
 
     [Fact]

@@ -53,14 +53,14 @@ public sealed class AkkaConfigurationTests : IDisposable
     [Fact]
     public void The_akka_section_of_the_users_file_reaches_Akka_over_the_reference_defaults()
     {
-        var file = Write("node.conf", "akka { loglevel = DEBUG, actor.cluster-queue-node-dispatcher.throughput = 7 }");
+        var file = Write("node.conf", "akka { loglevel = DEBUG, actor.default-dispatcher.throughput = 7 }");
 
         var settings = NodeSettings.Load(file, new Dictionary<string, string?>(), TextWriter.Null);
 
         Assert.Equal("DEBUG", settings.Worker.AkkaConfig.GetString("akka.loglevel"));
-        Assert.Equal(7, settings.Worker.AkkaConfig.GetInt("akka.actor.cluster-queue-node-dispatcher.throughput"));
+        Assert.Equal(7, settings.Worker.AkkaConfig.GetInt("akka.actor.default-dispatcher.throughput"));
         // Unchanged keys keep ClusterQueue's defaults from reference.conf.
-        Assert.Equal("ForkJoinDispatcher", settings.Worker.AkkaConfig.GetString("akka.actor.cluster-queue-node-dispatcher.type"));
+        Assert.Equal("WARNING", settings.Worker.AkkaConfig.GetString("akka.stdout-loglevel"));
         Assert.False(settings.Worker.AkkaConfig.GetBoolean("akka.coordinated-shutdown.run-by-clr-shutdown-hook"));
     }
 
