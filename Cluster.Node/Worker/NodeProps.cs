@@ -4,8 +4,8 @@ namespace ClusterQueue.Node.Worker;
 
 /// <summary>Props for the node's actors, made from a plain factory.</summary>
 /// <remarks>
-/// They run on Akka's default dispatcher: task methods run on their slots' own threads (<see cref="ExecutorThread"/>),
-/// so nothing blocking shares the thread pool with the actors.
+/// They run on Akka's default dispatcher, the .NET thread pool; every slot keeps a thread of its own reserved there
+/// (<see cref="ThreadPoolReservation"/>), so blocking task methods leave threads for the actors.
 /// </remarks>
 internal static class NodeProps
 {

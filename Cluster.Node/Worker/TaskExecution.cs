@@ -13,8 +13,7 @@ namespace ClusterQueue.Node.Worker;
 internal sealed class TaskExecution(NodeServices node)
 {
     /// <summary>Runs <paramref name="request"/>; true when the executor must be replaced (its task was abandoned).</summary>
-    /// <param name="thread">The slot's own thread, where the task method runs.</param>
-    public async Task<bool> RunAsync(TaskRequest request, ExecutorThread thread, CancellationToken executorStopping)
+    public async Task<bool> RunAsync(TaskRequest request, CancellationToken executorStopping)
     {
         if (node.ColdStopping || request.Lease.IsClosed)
         {
@@ -51,7 +50,7 @@ internal sealed class TaskExecution(NodeServices node)
         var running = node.Running.Add(request);
         try
         {
-            return await RunStartedAsync(request, running, ignoreResult, thread, executorStopping).ConfigureAwait(false);
+            return await RunStartedAsync(request, running, ignoreResult, executorStopping).ConfigureAwait(false);
         }
         finally
         {
@@ -61,7 +60,7 @@ internal sealed class TaskExecution(NodeServices node)
         }
     }
 
-    private async Task<bool> RunStartedAsync(TaskRequest request, RunningTask running, bool ignoreResult, ExecutorThread thread, CancellationToken executorStopping)
+    private async Task<bool> RunStartedAsync(TaskRequest request, RunningTask running, bool ignoreResult, CancellationToken executorStopping)
     {
         var message = request.Message;
         var options = request.Definition.Options;
@@ -100,13 +99,23 @@ internal sealed class TaskExecution(NodeServices node)
         };
 
         var clock = Stopwatch.StartNew();
-        // The slot's own thread: off the executor's mailbox, so the hard limit can fire, and off the thread pool, so a
-        // blocking method cannot starve the actors.
-        var invocation = thread.Run(() => request.Definition.InvokeAsync(context).AsTask());
+        // Task.Run keeps a synchronous task method off the executor's mailbox, so the hard limit can fire; the slot's
+        // thread-pool reservation (ThreadPoolReservation) keeps a blocking method from starving the actors.
+        var invocation = Task.Run(() => request.Definition.InvokeAsync(context).AsTask());
         if (!await FinishesInTimeAsync(invocation, hard, executorStopping).ConfigureAwait(false))
         {
-            // The method may not listen to its token; whatever it throws later is observed and dropped.
-            _ = invocation.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            // The method may not listen to its token: it keeps its thread, and a reserved one, until it returns; whatever
+            // it throws then is observed and dropped.
+            ThreadPoolReservation.Reserve(1);
+            _ = invocation.ContinueWith(
+                static t =>
+                {
+                    ThreadPoolReservation.Release(1);
+                    _ = t.Exception;
+                },
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
             await running.Cancellation.CancelAsync().ConfigureAwait(false);
             if (executorStopping.IsCancellationRequested || running.ColdStopped)
             {

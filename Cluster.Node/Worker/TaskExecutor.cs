@@ -4,16 +4,15 @@ namespace ClusterQueue.Node.Worker;
 
 /// <summary>One pool slot: runs one task at a time and reports back when the slot is free or must be replaced.</summary>
 /// <remarks>
-/// The task's method runs on the slot's own <see cref="ExecutorThread"/>. The pool sends <see cref="Execute"/> only to
-/// an idle slot, so this actor does not hold its mailbox while a task runs (Akka's <c>ReceiveAsync</c> would cost three
-/// dispatcher round trips per task); it stays free for Akka's system messages, and a stuck method never keeps the
-/// node's tree from stopping.
+/// The task's method runs on the thread pool, on a thread this slot keeps reserved (<see cref="ThreadPoolReservation"/>).
+/// The pool sends <see cref="Execute"/> only to an idle slot, so this actor does not hold its mailbox while a task runs
+/// (Akka's <c>ReceiveAsync</c> would cost three dispatcher round trips per task); it stays free for Akka's system
+/// messages, and a stuck method never keeps the node's tree from stopping.
 /// </remarks>
 internal sealed class TaskExecutor : ReceiveActor
 {
     // Cancelled when the executor stops (the node's tree is torn down), so a running task is treated as lost.
     private readonly CancellationTokenSource _stopping = new();
-    private readonly ExecutorThread _thread;
     private readonly NodeServices _node;
     private readonly TaskExecution _execution;
     private readonly IActorRef _self;
@@ -26,7 +25,7 @@ internal sealed class TaskExecutor : ReceiveActor
         _execution = execution;
         _self = Self;
         _pool = Context.Parent;
-        _thread = new ExecutorThread($"cq-{Self.Path.Name}");
+        ThreadPoolReservation.Reserve(1);
         Receive<Execute>(execute => _ = RunAsync(execute.Request));
         // A bug in the execution path fails this actor, so the pool's supervision replaces it and settles its message.
         Receive<ExecutionFailed>(failed => throw new InvalidOperationException($"running {failed.Request.Name}[{failed.Request.Id}] failed", failed.Cause));
@@ -35,7 +34,7 @@ internal sealed class TaskExecutor : ReceiveActor
     protected override void PostStop()
     {
         _stopping.Cancel();
-        _thread.Dispose();
+        ThreadPoolReservation.Release(1);
     }
 
     /// <summary>Runs outside the actor's context: it touches only its own fields, and one task runs at a time.</summary>
@@ -44,7 +43,7 @@ internal sealed class TaskExecutor : ReceiveActor
         bool abandoned;
         try
         {
-            abandoned = await _execution.RunAsync(request, _thread, _stopping.Token).ConfigureAwait(false);
+            abandoned = await _execution.RunAsync(request, _stopping.Token).ConfigureAwait(false);
         }
         catch (Exception e)
         {

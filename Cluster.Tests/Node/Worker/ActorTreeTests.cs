@@ -8,7 +8,7 @@ using static ClusterQueue.Tests.Node.WorkerHarness;
 
 namespace ClusterQueue.Tests.Node.Worker;
 
-/// <summary>The node's actors on Akka.NET: the tree, the slots' threads, the timers and the shutdown phases.</summary>
+/// <summary>The node's actors on Akka.NET: the tree, its settings, the timers and the shutdown phases.</summary>
 public sealed class ActorTreeTests() : Akka.TestKit.Xunit2.TestKit(TestConfig)
 {
     // The node's own akka section, with the test kit's event listener instead of the host's logging.
@@ -32,26 +32,6 @@ public sealed class ActorTreeTests() : Akka.TestKit.Xunit2.TestKit(TestConfig)
             var identity = await system.ActorSelection(path).Ask<ActorIdentity>(new Identify(path), Patience);
             Assert.True(identity.Subject is not null, $"no actor at {path}");
         }
-    }
-
-    [Fact]
-    public async Task Task_methods_run_on_their_slots_own_threads_never_on_the_thread_pool_the_actors_share()
-    {
-        var threads = new System.Collections.Concurrent.ConcurrentBag<(string? Name, bool PoolThread)>();
-        await using var worker = await WorkerHarness.StartAsync(
-            TestBroker.Memory,
-            new WorkerSettings { Concurrency = 2 },
-            tasks => tasks.Register("test.where", (Action)(() => threads.Add((Thread.CurrentThread.Name, Thread.CurrentThread.IsThreadPoolThread)))));
-
-        for (var i = 0; i < 10; i++)
-        {
-            var sent = await worker.SendAsync("test.where");
-            await worker.ResultAsync(sent.Id);
-        }
-
-        Assert.Equal(10, threads.Count);
-        Assert.All(threads, thread => Assert.False(thread.PoolThread, "a task method ran on a thread-pool thread"));
-        Assert.Subset(new HashSet<string?> { "cq-executor-1", "cq-executor-2" }, threads.Select(t => t.Name).ToHashSet());
     }
 
     [Fact]
