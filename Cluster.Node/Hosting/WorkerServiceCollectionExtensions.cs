@@ -8,9 +8,6 @@ namespace ClusterQueue.Node.Hosting;
 /// <summary>Registers a ClusterQueue worker node in a Generic Host, in an actor system that Akka.Hosting runs.</summary>
 public static class WorkerServiceCollectionExtensions
 {
-    /// <summary>The name of the actor system a hosted worker runs in.</summary>
-    public const string ActorSystemName = "worker";
-
     /// <summary>
     /// Adds a worker node that starts with the host and shuts down warmly with it. The app comes from the container
     /// (register a <see cref="Client.ClusterQueueApp"/>) unless <see cref="WorkerBuilder.UseApp"/> says otherwise.
@@ -23,7 +20,7 @@ public static class WorkerServiceCollectionExtensions
         configure?.Invoke(builder);
         builder.Settings.Validate();
         // Registered first, so the actor system starts before the node and stops after it.
-        services.AddAkka(ActorSystemName, akka => akka.WithClusterQueueWorker(builder.Settings));
+        services.AddAkka(WorkerNode.ActorSystemName, akka => akka.WithClusterQueueWorker(builder.Settings));
         services.AddSingleton(builder);
         services.AddSingleton<WorkerHostedService>();
         services.AddSingleton<IHostedService>(provider => provider.GetRequiredService<WorkerHostedService>());
@@ -39,7 +36,7 @@ public static class WorkerServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(akka);
         ArgumentNullException.ThrowIfNull(settings);
         return akka
-            .AddHocon(WorkerNode.DrainPhaseTimeout(settings).WithFallback(settings.AkkaConfig), HoconAddMode.Prepend)
+            .AddHocon(WorkerNode.ActorSystemConfig(settings), HoconAddMode.Prepend)
             .ConfigureLoggers(loggers =>
             {
                 loggers.ClearLoggers();

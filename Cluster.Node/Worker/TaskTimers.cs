@@ -57,10 +57,10 @@ internal sealed class TaskTimers : ReceiveActor, IWithTimers
     {
         if (hold.EtaHeld)
         {
-            await hold.Request.Lease.ReleaseEtaAsync();
+            await hold.Request.Lease.ReleaseEtaAsync().ConfigureAwait(false);
         }
 
-        await hold.Request.RequeueAsync();
+        await hold.Request.RequeueAsync().ConfigureAwait(false);
         node.Unreserved(hold.Request);
     }
 

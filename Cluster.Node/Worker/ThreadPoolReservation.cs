@@ -17,18 +17,6 @@ internal static class ThreadPoolReservation
     private static int _baseMinimum = -1;
     private static int _reserved;
 
-    /// <summary>Threads reserved now by every node in this process.</summary>
-    public static int Reserved
-    {
-        get
-        {
-            lock (Gate)
-            {
-                return _reserved;
-            }
-        }
-    }
-
     public static void Reserve(int threads) => Change(threads);
 
     public static void Release(int threads) => Change(-threads);

@@ -266,15 +266,21 @@ public sealed class WorkerNode : IAsyncDisposable
     /// </summary>
     private static ActorSystem CreateActorSystem(WorkerSettings settings, ILoggerFactory logging)
     {
-        var config = DrainPhaseTimeout(settings).WithFallback(settings.AkkaConfig);
-        var setup = BootstrapSetup.Create().WithConfig(config).And(new LoggerFactorySetup(logging));
-        return ActorSystem.Create("worker", setup);
+        var setup = BootstrapSetup.Create().WithConfig(ActorSystemConfig(settings)).And(new LoggerFactorySetup(logging));
+        return ActorSystem.Create(ActorSystemName, setup);
     }
 
-    /// <summary>The timeout of the drain phase for <paramref name="settings"/>, as Akka config to put before the rest.</summary>
-    public static global::Akka.Configuration.Config DrainPhaseTimeout(WorkerSettings settings) =>
-        ConfigurationFactory.ParseString(
-            $"akka.coordinated-shutdown.phases.service-requests-done.timeout = {(long)(settings.ShutdownTimeout + AskTimeout).TotalMilliseconds}ms");
+    /// <summary>The name of the actor system a node makes for itself, or that a host makes for it.</summary>
+    public const string ActorSystemName = "worker";
+
+    /// <summary>The Akka config a node's actor system runs with: its <c>akka</c> section, with the drain phase's timeout.</summary>
+    public static global::Akka.Configuration.Config ActorSystemConfig(WorkerSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return ConfigurationFactory.ParseString(
+                $"akka.coordinated-shutdown.phases.service-requests-done.timeout = {(long)(settings.ShutdownTimeout + AskTimeout).TotalMilliseconds}ms")
+            .WithFallback(settings.AkkaConfig);
+    }
 
     /// <summary>Waits until a consumer has handed off what it was handling; one backing off after a fault has nothing in hand.</summary>
     private static async Task StopConsumerAsync(IActorRef consumer)

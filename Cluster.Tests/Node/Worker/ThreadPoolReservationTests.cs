@@ -24,7 +24,8 @@ public sealed class ThreadPoolReservationTests
         var worker = await WorkerHarness.StartAsync(TestBroker.Memory, new WorkerSettings { Concurrency = slots });
         try
         {
-            Assert.Equal(before + slots, MinimumWorkerThreads());
+            // Each slot reserves its thread as its actor starts, which may be just after the node reports ready.
+            await EventuallyAsync(() => MinimumWorkerThreads() == before + slots, "every slot to reserve its thread");
             for (var i = 0; i < slots; i++)
             {
                 await worker.SendAsync("test.stuck", block);
