@@ -1,6 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using ClusterQueue.Fabric;
-using ClusterQueue.Fabric.Pidbox;
+using ClusterQueue.Fabric.Control;
 using ClusterQueue.Transport;
 
 namespace ClusterQueue.Bench.Fabric;
@@ -11,7 +11,7 @@ public class PidboxRoundTripBenchmarks
 {
     private ITransport _transport = null!;
     private List<PidboxNode> _nodes = null!;
-    private ControlClient _client = null!;
+    private PidboxClient _client = null!;
 
     [Params(1, 10, 50)]
     public int Nodes { get; set; }
@@ -28,7 +28,7 @@ public class PidboxRoundTripBenchmarks
             _nodes.Add(node);
         }
 
-        _client = new ControlClient(_transport);
+        _client = new PidboxClient(_transport);
         PingAll().GetAwaiter().GetResult();
     }
 

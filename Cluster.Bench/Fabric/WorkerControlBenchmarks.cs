@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using BenchmarkDotNet.Attributes;
 using ClusterQueue.Client;
 using ClusterQueue.Fabric;
-using ClusterQueue.Fabric.Pidbox;
+using ClusterQueue.Fabric.Control;
 using ClusterQueue.Node.Fabric;
 using ClusterQueue.Node.Worker;
 using ClusterQueue.Results;
@@ -23,7 +23,7 @@ public class WorkerControlBenchmarks
     private string directory = null!;
     private ClusterQueueApp app = null!;
     private WorkerNode node = null!;
-    private ControlClient client = null!;
+    private PidboxClient client = null!;
     private ControlTarget target = null!;
 
     [GlobalSetup]
@@ -40,10 +40,10 @@ public class WorkerControlBenchmarks
                 Name = "bench@control",
                 Concurrency = 2,
                 StateDb = Path.Combine(directory, "state.db"),
-                Fabric = new NodeFabricSettings { Mingle = new MingleSettings { Enabled = false }, NameCheckWindow = TimeSpan.Zero },
+                Fabric = new NodeFabricSettings { Mingle = new MingleSettings { Enabled = false } },
             },
             app);
-        client = new ControlClient(app.Transport);
+        client = new PidboxClient(app.Transport);
         target = ControlTarget.Nodes(node.Name);
     }
 

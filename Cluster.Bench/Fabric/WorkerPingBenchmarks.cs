@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using ClusterQueue.Client;
 using ClusterQueue.Fabric;
-using ClusterQueue.Fabric.Pidbox;
+using ClusterQueue.Fabric.Control;
 using ClusterQueue.Node.Fabric;
 using ClusterQueue.Node.Worker;
 using ClusterQueue.Results;
@@ -20,7 +20,7 @@ public class WorkerPingBenchmarks
     private readonly List<(ClusterQueueApp App, WorkerNode Node)> workers = [];
     private string brokerUrl = null!;
     private ITransport transport = null!;
-    private ControlClient client = null!;
+    private PidboxClient client = null!;
 
     [Params(1, 10, 50)]
     public int Nodes { get; set; }
@@ -40,13 +40,13 @@ public class WorkerPingBenchmarks
             {
                 Name = $"node{i}@bench",
                 Concurrency = 1,
-                Fabric = new NodeFabricSettings { Mingle = new MingleSettings { Enabled = false }, NameCheckWindow = TimeSpan.Zero },
+                Fabric = new NodeFabricSettings { Mingle = new MingleSettings { Enabled = false } },
             };
             workers.Add((app, await WorkerNode.StartAsync(settings, app)));
         }
 
         transport = TransportRegistry.CreateDefault().Open(broker);
-        client = new ControlClient(transport);
+        client = new PidboxClient(transport);
         await PingAll();
     }
 

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
-using ClusterQueue.Fabric.Pidbox;
+using ClusterQueue.Fabric.Control;
 
 namespace ClusterQueue.Node.Commands;
 
@@ -24,6 +24,7 @@ public static class InspectCommand
         command.Subcommands.Add(Plain(options, "active_queues", "The queues each node consumes from."));
         command.Subcommands.Add(Plain(options, "clock", "Each node's Lamport clock value."));
         command.Subcommands.Add(Plain(options, "ping", "Ask each node for a pong."));
+        command.Subcommands.Add(Plain(options, "members", "The cluster's members as each node sees them in Akka.Cluster: node, address, status (Up, Unreachable, Leaving, Down...) and roles."));
 
         var items = new Argument<string[]>("taskinfoitems")
         {
@@ -53,7 +54,7 @@ public static class InspectCommand
     {
         var command = new Command(method, description);
         command.SetGuardedAction((parseResult, cancellationToken) =>
-            RemoteCall.RunAsync(parseResult, options, method, ControlClient.InspectArguments(method), ReplyStyle.Inspect, cancellationToken));
+            RemoteCall.RunAsync(parseResult, options, method, ControlCommands.InspectArguments(method), ReplyStyle.Inspect, cancellationToken));
         return command;
     }
 }

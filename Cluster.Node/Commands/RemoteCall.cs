@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
-using ClusterQueue.Fabric.Pidbox;
+using ClusterQueue.Fabric.Control;
 
 namespace ClusterQueue.Node.Commands;
 
@@ -32,13 +32,20 @@ public static class RemoteCall
         ReplyStyle style,
         CancellationToken cancellationToken)
     {
-        var target = options.Target(parseResult);
-        IReadOnlyList<ControlReply> replies;
-        await using (var session = options.Open(parseResult))
-        {
-            replies = await session.Client.BroadcastAsync(method, arguments, target, reply: true, session.Timeout, cancellationToken: cancellationToken).ConfigureAwait(false);
-        }
+        await using var session = await options.OpenAsync(parseResult, cancellationToken).ConfigureAwait(false);
+        return await RunWithAsync(parseResult, options, session, method, arguments, style, cancellationToken).ConfigureAwait(false);
+    }
 
+    private static async Task<int> RunWithAsync(
+        ParseResult parseResult,
+        RemoteControlOptions options,
+        RemoteControlSession session,
+        string method,
+        JsonObject arguments,
+        ReplyStyle style,
+        CancellationToken cancellationToken)
+    {
+        var replies = await session.Client.BroadcastAsync(method, arguments, options.Target(parseResult), reply: true, session.Timeout, cancellationToken: cancellationToken).ConfigureAwait(false);
         if (replies.Count == 0)
         {
             throw new CommandException(ExitCodes.Unavailable, NoReplies);
@@ -66,13 +73,59 @@ public static class RemoteCall
         return failed ? ExitCodes.Failure : ExitCodes.Ok;
     }
 
+    /// <summary>
+    /// <c>status</c>. On the cluster carrier, the members as Akka.Cluster sees them (Up, Unreachable, Leaving...), told by
+    /// the first node to answer; on the broker's pidbox, the nodes that answer a ping, as <c>celery status</c> lists them.
+    /// </summary>
+    public static async Task<int> StatusAsync(ParseResult parseResult, RemoteControlOptions options, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<ClusterQueue.Fabric.ClusterPlane.ClusterMember> members;
+        await using (var session = await options.OpenAsync(parseResult, cancellationToken).ConfigureAwait(false))
+        {
+            if (session.Client.Carrier != "cluster")
+            {
+                return await RunWithAsync(parseResult, options, session, "ping", [], ReplyStyle.Status, cancellationToken).ConfigureAwait(false);
+            }
+
+            var replies = await session.Client.BroadcastAsync("members", [], options.Target(parseResult), reply: true, session.Timeout, limit: 1, cancellationToken).ConfigureAwait(false);
+            if (replies.Count == 0)
+            {
+                throw new CommandException(ExitCodes.Unavailable, NoReplies);
+            }
+
+            members = ClusterQueue.Fabric.ClusterPlane.ClusterMembers.FromJson(replies[0].Value);
+        }
+
+        var output = parseResult.InvocationConfiguration.Output;
+        if (parseResult.GetValue(options.Json))
+        {
+            var json = new JsonObject();
+            foreach (var m in members)
+            {
+                json[m.Node] = new JsonObject { ["status"] = m.Status, ["address"] = m.Address, ["roles"] = new JsonArray([.. m.Roles.Select(r => (JsonNode?)r)]) };
+            }
+
+            await output.WriteLineAsync(json.ToJsonString(RemoteReplyPrinter.Compact)).ConfigureAwait(false);
+            return ExitCodes.Ok;
+        }
+
+        foreach (var m in members)
+        {
+            await output.WriteLineAsync($"->  {m.Node}: {m.Status} ({m.Address}{(m.Roles.Count > 0 ? ", " + string.Join(", ", m.Roles) : "")})").ConfigureAwait(false);
+        }
+
+        await output.WriteLineAsync().ConfigureAwait(false);
+        await output.WriteLineAsync(RemoteReplyPrinter.NodesOnline(members.Count(m => m.IsUp))).ConfigureAwait(false);
+        return ExitCodes.Ok;
+    }
+
     /// <summary>Publishes a command nodes never answer (<c>shutdown</c>) and reports it as sent.</summary>
     public static async Task<int> SendWithoutReplyAsync(ParseResult parseResult, RemoteControlOptions options, string method, CancellationToken cancellationToken)
     {
         var target = options.Target(parseResult);
-        await using (var session = options.Open(parseResult))
+        await using (var session = await options.OpenAsync(parseResult, cancellationToken).ConfigureAwait(false))
         {
-            await session.Client.SendAsync(method, [], target, reply: false, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await session.Client.BroadcastAsync(method, [], target, reply: false, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
 
         var to = target.Destination is { } names ? string.Join(", ", names) : "every node";

@@ -1,7 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using ClusterQueue.Fabric.Pidbox;
+using ClusterQueue.Fabric.Control;
 
 namespace ClusterQueue.Node.Commands;
 

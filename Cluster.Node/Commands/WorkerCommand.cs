@@ -13,27 +13,24 @@ public static class WorkerCommand
     {
         var flags = new WorkerOptions();
         var connection = new ConnectionOptions();
+        var cluster = new ClusterOptions(withPort: true);
         var command = new Command("worker", "Start a worker node that consumes the queues and runs tasks; SIGTERM or Ctrl-C is a warm shutdown, a second one is cold.");
         flags.AddTo(command);
         connection.AddTo(command);
+        cluster.AddTo(command);
         command.SetGuardedAction(async (parseResult, cancellationToken) =>
         {
             var output = parseResult.InvocationConfiguration.Output;
             var appPath = parseResult.GetValue(flags.App);
             var tasks = TaskAssemblies.Load(appPath);
-            var settings = connection.Load(parseResult, flags.Overrides(parseResult));
-            var level = LogLevels.Parse(parseResult.GetValue(flags.LogLevel)!);
-
-            var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ApplicationName = "Cluster.Node" });
-            builder.Logging.ClearProviders();
-            builder.Logging.AddSimpleConsole(o =>
+            var overrides = flags.Overrides(parseResult);
+            foreach (var (key, value) in cluster.Overrides(parseResult))
             {
-                o.SingleLine = true;
-                o.TimestampFormat = "[yyyy-MM-dd HH:mm:ss] ";
-            });
-            builder.Logging.SetMinimumLevel(level);
-            // The worker's own shutdown-timeout decides when a warm shutdown turns cold; the host must not cut in first.
-            builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.Worker.ShutdownTimeout + TimeSpan.FromSeconds(15));
+                overrides[key] = value;
+            }
+
+            var settings = connection.Load(parseResult, overrides);
+            var level = LogLevels.Parse(parseResult.GetValue(flags.LogLevel)!);
 
             await using var clusterApp = settings.OpenApp(tasks);
             if (parseResult.GetValue(flags.Purge))
@@ -42,33 +39,66 @@ public static class WorkerCommand
                 await QueuePurger.WriteAsync(counts, output).ConfigureAwait(false);
             }
 
-            builder.Services.AddSingleton(clusterApp);
             var workerSettings = settings.Worker with { Fabric = Fabric.NodeFabricConfiguration.Bind(settings.Configuration, settings.Broker.Url) };
-            builder.Services.AddClusterQueueWorker(worker => worker.WithSettings(workerSettings));
-
-            builder.Services.AddHostedService(sp => new WorkerConsoleReporter(
-                sp.GetRequiredService<WorkerHostedService>(),
-                sp.GetRequiredService<IHostApplicationLifetime>(),
-                sp.GetRequiredService<ILoggerFactory>(),
-                output));
-            builder.Services.AddSingleton<SignalLifetime>();
-            builder.Services.AddSingleton<IHostLifetime>(sp => sp.GetRequiredService<SignalLifetime>());
-
             var nodeName = settings.Worker.ResolveName(System.Net.Dns.GetHostName());
             await output.WriteLineAsync(WorkerBanner.Render(nodeName, settings, tasks, appPath ?? "DemoTasks (no --app given)")).ConfigureAwait(false);
-            using var host = builder.Build();
-            var signals = host.Services.GetRequiredService<SignalLifetime>();
-            try
-            {
-                await host.RunAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (ClusterQueue.Fabric.Membership.NodeNameInUseException e)
-            {
-                throw new CommandException(ExitCodes.Failure, e.Message);
-            }
 
-            return signals.WentCold ? ExitCodes.Failure : ExitCodes.Ok;
+            // A node the cluster downed (the losing side of a partition) starts again in a new actor system and joins
+            // again once it reaches the seeds; any other end of the host ends the command.
+            while (true)
+            {
+                var (code, downed) = await RunHostAsync(settings, workerSettings, clusterApp, level, output, cancellationToken).ConfigureAwait(false);
+                if (!downed || cancellationToken.IsCancellationRequested)
+                {
+                    return code;
+                }
+
+                await output.WriteLineAsync($"{nodeName}: downed by the cluster; starting again and rejoining").ConfigureAwait(false);
+            }
         });
         return command;
+    }
+
+    private static async Task<(int Code, bool Downed)> RunHostAsync(NodeSettings settings, Worker.WorkerSettings workerSettings, Client.ClusterQueueApp clusterApp, LogLevel level, TextWriter output, CancellationToken cancellationToken)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ApplicationName = "Cluster.Node" });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "[yyyy-MM-dd HH:mm:ss] ";
+        });
+        builder.Logging.SetMinimumLevel(level);
+        // The worker's own shutdown-timeout decides when a warm shutdown turns cold; the host must not cut in first.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.Worker.ShutdownTimeout + TimeSpan.FromSeconds(15));
+
+        builder.Services.AddSingleton(clusterApp);
+        builder.Services.AddClusterQueueWorker(worker => worker.WithSettings(workerSettings));
+
+        builder.Services.AddHostedService(sp => new WorkerConsoleReporter(
+            sp.GetRequiredService<WorkerHostedService>(),
+            sp.GetRequiredService<IHostApplicationLifetime>(),
+            sp.GetRequiredService<ILoggerFactory>(),
+            output));
+        builder.Services.AddSingleton<SignalLifetime>();
+        builder.Services.AddSingleton<IHostLifetime>(sp => sp.GetRequiredService<SignalLifetime>());
+
+        using var host = builder.Build();
+        var signals = host.Services.GetRequiredService<SignalLifetime>();
+        try
+        {
+            await host.RunAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (ClusterQueue.Fabric.Membership.NodeNameInUseException e)
+        {
+            throw new CommandException(ExitCodes.Failure, e.Message);
+        }
+        catch (ClusterQueue.Fabric.ClusterPlane.ClusterJoinException e)
+        {
+            throw new CommandException(ExitCodes.Unavailable, e.Message);
+        }
+
+        var downed = host.Services.GetRequiredService<WorkerHostedService>().Node.DownedByCluster;
+        return (signals.WentCold ? ExitCodes.Failure : ExitCodes.Ok, downed);
     }
 }

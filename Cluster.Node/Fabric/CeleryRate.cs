@@ -1,6 +1,6 @@
 using System.Globalization;
 using ClusterQueue.Client;
-using ClusterQueue.Fabric.Pidbox;
+using ClusterQueue.Fabric.Control;
 
 namespace ClusterQueue.Node.Fabric;
 

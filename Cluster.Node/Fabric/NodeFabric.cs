@@ -1,7 +1,9 @@
+using Akka.Actor;
 using ClusterQueue.Fabric;
+using ClusterQueue.Fabric.ClusterPlane;
+using ClusterQueue.Fabric.Control;
 using ClusterQueue.Fabric.Events;
 using ClusterQueue.Fabric.Membership;
-using ClusterQueue.Fabric.Pidbox;
 using ClusterQueue.Fabric.Revocation;
 using ClusterQueue.Node.Worker;
 using ClusterQueue.Transport;
@@ -10,14 +12,16 @@ using Microsoft.Extensions.Logging;
 namespace ClusterQueue.Node.Fabric;
 
 /// <summary>
-/// A worker node's cluster messaging: the app clock, the revoked set, the event dispatcher, the membership view, and
-/// once the actor tree runs, the pidbox and the heartbeat. Opened before the node consumes, so revocations learnt
-/// through mingle apply to the first task.
+/// A worker node's cluster messaging on both planes: the app clock, the replicated revoked set, the event dispatcher
+/// (cluster topic and <c>celeryev</c>), and once the actor tree runs, the control actor on the cluster, the pidbox on
+/// the broker, and the heartbeat. Opened after the node is Up in the cluster and before it consumes, so the revocations
+/// it learns at start apply to the first task.
 /// </summary>
 internal sealed class NodeFabric : IAsyncDisposable
 {
     private static readonly TimeSpan MinRestartDelay = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan MaxRestartDelay = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan SubscribeTimeout = TimeSpan.FromSeconds(10);
 
     private readonly string _name;
     private readonly NodeFabricSettings _settings;
@@ -25,27 +29,28 @@ internal sealed class NodeFabric : IAsyncDisposable
     private readonly ILoggerFactory _logging;
     private readonly ILogger _log;
     private readonly CancellationTokenSource _stopping = new();
-    private readonly Task _membershipFold;
-    private EventReceiver _receiver;
     private PidboxNode? _pidbox;
+    private IActorRef? _control;
     private ControlHandlerRegistry? _handlers;
     private Task _pidboxSupervision = Task.CompletedTask;
     private WorkerHeartbeat? _heartbeat;
     private int _disposed;
 
-    private NodeFabric(string name, NodeFabricSettings settings, ITransport transport, RevokedTaskSet revoked, EventDispatcher events, EventReceiver receiver, LamportClock clock, ILoggerFactory logging)
+    private NodeFabric(string name, NodeFabricSettings settings, ITransport transport, ActorSystem system, RevokedTaskSet revoked, EventDispatcher events, LamportClock clock, ILoggerFactory logging)
     {
         _name = name;
         _settings = settings;
         _transport = transport;
         _logging = logging;
         _log = logging.CreateLogger("ClusterQueue.Node.Fabric");
+        System = system;
         Revoked = revoked;
         Events = events;
         Clock = clock;
-        _receiver = receiver;
-        _membershipFold = Task.Run(() => FoldMembershipAsync(_stopping.Token));
     }
+
+    /// <summary>The cluster member this node is.</summary>
+    public ActorSystem System { get; }
 
     /// <summary>The app clock, shared by events, mingle and the <c>clock</c> command.</summary>
     public LamportClock Clock { get; }
@@ -54,38 +59,34 @@ internal sealed class NodeFabric : IAsyncDisposable
 
     public EventDispatcher Events { get; }
 
-    /// <summary>The cluster as this node sees it from the worker events of <c>worker.#</c>.</summary>
-    public ClusterMembership Membership { get; } = new();
-
-    /// <summary>Peers that answered mingle's hello at start-up.</summary>
+    /// <summary>Peers that answered mingle's hello on the broker at start-up.</summary>
     public int MinglePeers { get; private set; }
 
     /// <summary>
-    /// Opens the revoked set from the state db, starts the dispatcher and the membership receiver, refuses a name a
-    /// live node uses, and runs mingle.
+    /// Reads the revoked set from the cluster (a majority, or this node's durable copy), starts the dispatcher, and
+    /// runs mingle on the broker, which Celery peers answer.
     /// </summary>
-    /// <exception cref="NodeNameInUseException">A live node answered under this node's name.</exception>
-    public static async Task<NodeFabric> OpenAsync(string name, WorkerSettings settings, ITransport transport, ILoggerFactory logging, CancellationToken cancellationToken)
+    /// <exception cref="NodeNameInUseException">A live Celery peer answered mingle under this node's name.</exception>
+    public static async Task<NodeFabric> OpenAsync(string name, WorkerSettings settings, ITransport transport, ActorSystem system, ILoggerFactory logging, CancellationToken cancellationToken)
     {
         var fabric = settings.Fabric;
         var clock = new LamportClock();
-        var store = string.IsNullOrWhiteSpace(settings.StateDb) ? null : new SqliteRevocationStore(settings.StateDb);
+        var store = await ReplicatedRevocationStore.OpenAsync(system, fabric.Cluster.RevocationSyncTimeout, cancellationToken).ConfigureAwait(false);
         var revoked = new RevokedTaskSet(fabric.Revocation, store);
+        store.Follow(revoked);
         var events = new EventDispatcher(
             transport,
             name,
             clock,
             fabric.Events,
-            new EventDispatcherOptions { BatchTaskEvents = true },
+            new EventDispatcherOptions { BatchTaskEvents = true, ClusterSink = new ClusterEventSink(system) },
             logger: logging.CreateLogger("ClusterQueue.Node.Fabric.Events"));
         events.TaskEventsEnabled = settings.SendTaskEvents || fabric.Events.Enabled;
-        var receiver = NewReceiver(transport, fabric, clock, logging);
-        var node = new NodeFabric(name, fabric, transport, revoked, events, receiver, clock, logging);
+        var node = new NodeFabric(name, fabric, transport, system, revoked, events, clock, logging);
         try
         {
             await events.StartAsync(cancellationToken).ConfigureAwait(false);
-            await receiver.StartAsync(cancellationToken).ConfigureAwait(false);
-            await node.GreetAsync(cancellationToken).ConfigureAwait(false);
+            await node.MingleAsync(cancellationToken).ConfigureAwait(false);
             return node;
         }
         catch
@@ -95,12 +96,26 @@ internal sealed class NodeFabric : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts answering remote control and sends worker-online, then a heartbeat every interval.</summary>
+    /// <summary>
+    /// Starts answering remote control, on the cluster and (unless <c>control.pidbox</c> is off) on the broker, and
+    /// sends worker-online, then a heartbeat every interval.
+    /// </summary>
     public async Task StartControlAsync(ControlHandlerRegistry handlers, Func<WorkerLoad> load, CancellationToken cancellationToken)
     {
         _handlers = handlers;
-        _pidbox = await StartPidboxAsync(cancellationToken).ConfigureAwait(false);
-        _pidboxSupervision = Task.Run(() => KeepPidboxAsync(_stopping.Token));
+        var subscribed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var dispatcher = new ControlDispatcher(_name, handlers, _logging.CreateLogger("ClusterQueue.Node.Fabric.Control"));
+        _control = System.ActorOf(ClusterControlActor.Props(dispatcher, Clock, _logging.CreateLogger("ClusterQueue.Node.Fabric.Control"), subscribed), "control");
+        await subscribed.Task.WaitAsync(SubscribeTimeout, cancellationToken).ConfigureAwait(false);
+
+        // Processes outside the cluster (the CLI) reach the topic through the receptionist, with Akka's ClusterClient.
+        Akka.Cluster.Tools.Client.ClusterClientReceptionist.Get(System);
+        if (_settings.Control.Pidbox)
+        {
+            _pidbox = await StartPidboxAsync(cancellationToken).ConfigureAwait(false);
+            _pidboxSupervision = Task.Run(() => KeepPidboxAsync(_stopping.Token));
+        }
+
         _heartbeat = new WorkerHeartbeat(Events, load, _settings.Events.HeartbeatInterval, logger: _log);
         await _heartbeat.StartAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -109,6 +124,11 @@ internal sealed class NodeFabric : IAsyncDisposable
     public async Task StopControlAsync()
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
+        if (Interlocked.Exchange(ref _control, null) is { } control)
+        {
+            System.Stop(control);
+        }
+
         await _pidboxSupervision.ConfigureAwait(false);
         if (Interlocked.Exchange(ref _pidbox, null) is { } pidbox)
         {
@@ -116,7 +136,7 @@ internal sealed class NodeFabric : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops the mailbox and the heartbeat (sending worker-offline), flushes buffered events, closes the state db.</summary>
+    /// <summary>Stops the mailboxes and the heartbeat (sending worker-offline), flushes buffered events.</summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -131,52 +151,31 @@ internal sealed class NodeFabric : IAsyncDisposable
         }
 
         await Events.DisposeAsync().ConfigureAwait(false);
-        await _membershipFold.ConfigureAwait(false);
-        await _receiver.DisposeAsync().ConfigureAwait(false);
         Revoked.Dispose();
         _stopping.Dispose();
     }
 
     /// <summary>
-    /// Mingle's hello doubles as the name check: every live node answers, so an answer under our own name means the
-    /// name is taken. Without mingle, a ping to our own name does the same within <see cref="NodeFabricSettings.NameCheckWindow"/>.
+    /// Mingle on the broker syncs revoked ids and clocks with Celery peers, which are no cluster members. A Celery
+    /// peer answering under our own name means the name is taken there too.
     /// </summary>
-    private async Task GreetAsync(CancellationToken cancellationToken)
+    private async Task MingleAsync(CancellationToken cancellationToken)
     {
-        var mingle = _settings.Mingle.Enabled;
-        if (!mingle && _settings.NameCheckWindow <= TimeSpan.Zero)
+        if (!_settings.Mingle.Enabled)
         {
             return;
         }
 
-        await using var client = new ControlClient(_transport, _settings.Control, logger: _log);
-        if (mingle)
+        await using var client = new PidboxClient(_transport, _settings.Control, logger: _log);
+        var outcome = await MingleSync.HelloAsync(client, _name, Revoked, Clock, _settings.Mingle, _log, cancellationToken).ConfigureAwait(false);
+        if (outcome.NameAnswered)
         {
-            var outcome = await MingleSync.HelloAsync(client, _name, Revoked, Clock, _settings.Mingle, _log, cancellationToken).ConfigureAwait(false);
-            if (outcome.NameAnswered && _settings.NameCheckWindow > TimeSpan.Zero)
-            {
-                throw new NodeNameInUseException(_name);
-            }
-
-            MinglePeers = outcome.Peers;
-            _log.LogInformation(outcome.Peers == 0 ? "mingle: all alone" : "mingle: synced with {Peers} nodes", outcome.Peers);
-        }
-        else
-        {
-            var pong = await client.PingAsync(ControlTarget.Nodes(_name), _settings.NameCheckWindow, limit: 1, cancellationToken: cancellationToken).ConfigureAwait(false);
-            if (pong.Count > 0)
-            {
-                throw new NodeNameInUseException(_name);
-            }
+            throw new NodeNameInUseException(_name);
         }
 
-        // A heartbeat heard meanwhile counts too, for a node whose mailbox is busy or slow.
-        Membership.EnsureNameAvailable(_name);
+        MinglePeers = outcome.Peers;
+        _log.LogInformation(outcome.Peers == 0 ? "mingle: all alone" : "mingle: synced with {Peers} nodes", outcome.Peers);
     }
-
-    private static EventReceiver NewReceiver(ITransport transport, NodeFabricSettings settings, LamportClock clock, ILoggerFactory logging) =>
-        // The gossip queue shape of a Celery worker: every worker event, none of the task events.
-        new(transport, "worker.#", settings.Events, clock, logger: logging.CreateLogger("ClusterQueue.Node.Fabric.Membership"));
 
     private async Task<PidboxNode> StartPidboxAsync(CancellationToken cancellationToken)
     {
@@ -220,48 +219,6 @@ internal sealed class NodeFabric : IAsyncDisposable
             }
 
             _pidbox = next;
-        }
-    }
-
-    /// <summary>Folds worker events into the membership view; a receiver that lost its broker connection is replaced, with backoff.</summary>
-    private async Task FoldMembershipAsync(CancellationToken stopping)
-    {
-        while (true)
-        {
-            try
-            {
-                await foreach (var received in _receiver.Events.ReadAllAsync(stopping).ConfigureAwait(false))
-                {
-                    Membership.Apply(received);
-                }
-
-                return;
-            }
-            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (TransportException e)
-            {
-                _log.LogWarning(e, "{Node}: the membership receiver lost its broker connection; starting it again", _name);
-            }
-
-            await _receiver.DisposeAsync().ConfigureAwait(false);
-            var next = await RestartAsync(
-                async token =>
-                {
-                    var receiver = NewReceiver(_transport, _settings, Clock, _logging);
-                    await receiver.StartAsync(token).ConfigureAwait(false);
-                    return receiver;
-                },
-                "membership receiver",
-                stopping).ConfigureAwait(false);
-            if (next is null)
-            {
-                return;
-            }
-
-            _receiver = next;
         }
     }
 

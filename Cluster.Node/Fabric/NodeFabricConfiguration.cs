@@ -17,6 +17,7 @@ public static class NodeFabricConfiguration
             Control = configuration.GetSettings<ControlSettings>("control"),
             Revocation = configuration.GetSettings<RevocationSettings>("revocation"),
             Mingle = configuration.GetSettings<MingleSettings>("mingle"),
+            Cluster = configuration.GetSettings<ClusterQueue.Fabric.ClusterPlane.ClusterSettings>("cluster"),
             BrokerUrl = brokerUrl,
             Conf = NonDefaults(configuration),
         };

@@ -3,7 +3,7 @@ using ClusterQueue.Fabric;
 
 namespace ClusterQueue.Node.Fabric;
 
-/// <summary>The cluster-message settings a worker node runs with: events, remote control, revocation and mingle.</summary>
+/// <summary>The cluster-message settings a worker node runs with: events, remote control, revocation, mingle and cluster membership.</summary>
 public sealed record NodeFabricSettings
 {
     public EventsSettings Events { get; init; } = new();
@@ -14,11 +14,8 @@ public sealed record NodeFabricSettings
 
     public MingleSettings Mingle { get; init; } = new();
 
-    /// <summary>
-    /// How long a starting node waits for a live node of its own name to answer before it takes the name; zero skips
-    /// the check. With mingle on, the check rides on mingle's <c>hello</c> broadcast and waits the mingle timeout instead.
-    /// </summary>
-    public TimeSpan NameCheckWindow { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>How the node joins the Akka.Cluster, from <c>cluster-queue.cluster</c>.</summary>
+    public ClusterQueue.Fabric.ClusterPlane.ClusterSettings Cluster { get; init; } = new();
 
     /// <summary>The broker URL for the <c>broker</c> part of the <c>stats</c> reply; its password is never shown.</summary>
     public string? BrokerUrl { get; init; }

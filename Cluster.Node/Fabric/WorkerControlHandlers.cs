@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Akka.Actor;
 using ClusterQueue.Client;
-using ClusterQueue.Fabric.Pidbox;
+using ClusterQueue.Fabric.Control;
 using ClusterQueue.Node.Worker;
 using Microsoft.Extensions.Logging;
 
@@ -44,6 +44,7 @@ internal sealed class WorkerControlHandlers
             FabricControlHandlers.Heartbeat(_fabric.Events),
             FabricControlHandlers.EnableEvents(_fabric.Events),
             FabricControlHandlers.DisableEvents(_fabric.Events),
+            FabricControlHandlers.Members(() => ClusterQueue.Fabric.ClusterPlane.ClusterMembers.Snapshot(_fabric.System)),
         ]);
         registry
             .Add(Handler("active", ActiveAsync))
@@ -148,7 +149,7 @@ internal sealed class WorkerControlHandlers
 
     private ControlResponse Stats(ControlRequest request)
     {
-        var stats = new ClusterQueue.Fabric.Pidbox.WorkerStats(
+        var stats = new ClusterQueue.Fabric.Control.WorkerStats(
             [.. _node.TotalByTask.OrderBy(t => t.Key, StringComparer.Ordinal)],
             Environment.ProcessId,
             _fabric.Clock.Value,

@@ -118,7 +118,7 @@ public sealed class WorkerTestHarness : IAsyncDisposable
     }
 
     /// <summary>
-    /// Like Celery's <c>start_worker</c>: no mingle and no name check, so a test node starts at once and alone; and
+    /// Like Celery's <c>start_worker</c>: no mingle, so a test node starts at once, a cluster of one; and
     /// revocations in memory unless the test names a state db, so parallel tests never share one file.
     /// </summary>
     private static WorkerSettings Isolated(WorkerSettings settings) => settings with
@@ -127,7 +127,6 @@ public sealed class WorkerTestHarness : IAsyncDisposable
         Fabric = settings.Fabric with
         {
             Mingle = settings.Fabric.Mingle with { Enabled = false },
-            NameCheckWindow = TimeSpan.Zero,
         },
     };
 

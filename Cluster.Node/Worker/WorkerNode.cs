@@ -38,6 +38,7 @@ public sealed class WorkerNode : IAsyncDisposable
     private readonly IActorRef _supervisor;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SemaphoreSlim _stopping = new(1, 1);
+    private readonly object _gate = new();
     private readonly TaskCompletionSource _coldRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly NodeFabric _fabric;
     private readonly TaskEventPublisher _taskEvents;
@@ -45,7 +46,7 @@ public sealed class WorkerNode : IAsyncDisposable
     private bool _coldShutdown;
     private CancellationToken _shutdownCancellation;
 
-    private WorkerNode(WorkerSettings settings, ClusterQueueApp app, string name, ILoggerFactory logging, Action<TaskLifecycleEvent>? observer, NodeFabric fabric, ActorSystem? system)
+    private WorkerNode(WorkerSettings settings, ClusterQueueApp app, string name, ILoggerFactory logging, Action<TaskLifecycleEvent>? observer, NodeFabric fabric, ActorSystem system)
     {
         TaskEvent += observer;
         Name = name;
@@ -57,11 +58,15 @@ public sealed class WorkerNode : IAsyncDisposable
             Revoked = fabric.Revoked,
             ClusterEvents = _taskEvents.Publish,
         };
-        _system = system ?? CreateActorSystem(settings, logging);
+        _system = system;
         // The drain is the phase in which the node stops taking work: consumers stop, held and reserved tasks go back
         // to the broker and running ones finish. Actors are stopped after it, in Akka's later phases.
         CoordinatedShutdown.Get(_system).AddTask(CoordinatedShutdown.PhaseServiceRequestsDone, "drain-worker-node", DrainAsync);
         _supervisor = _system.ActorOf(NodeProps.Of(() => new NodeSupervisor(_node)), "node");
+
+        // The cluster may stop the system without us: the split-brain resolver downed this node. Its drain ran in
+        // the system's shutdown; what is left is to close the node and say why.
+        _system.WhenTerminated.ContinueWith(_ => OnSystemTerminated(), TaskScheduler.Default);
     }
 
     /// <summary>The actor system the node's tree runs in; a node stops it when it shuts down.</summary>
@@ -72,13 +77,16 @@ public sealed class WorkerNode : IAsyncDisposable
 
     public WorkerStats Stats => _node.Stats;
 
-    /// <summary>The cluster as this node sees it from the other nodes' heartbeats.</summary>
-    public ClusterQueue.Fabric.Membership.ClusterMembership Membership => _fabric.Membership;
+    /// <summary>The cluster as Akka.Cluster shows it to this node.</summary>
+    public IReadOnlyList<ClusterQueue.Fabric.ClusterPlane.ClusterMember> Members => ClusterQueue.Fabric.ClusterPlane.ClusterMembers.Snapshot(_system);
+
+    /// <summary>True when the node stopped because the cluster downed it (a partition it was on the losing side of), not by a shutdown it was asked for.</summary>
+    public bool DownedByCluster { get; private set; }
 
     /// <summary>The app clock this node stamps its events and mingle replies with.</summary>
     public ClusterQueue.Fabric.LamportClock Clock => _fabric.Clock;
 
-    /// <summary>Task ids revoked on this node, kept in the state db across restarts.</summary>
+    /// <summary>Task ids revoked in the cluster, replicated to every member and kept in the state db across restarts.</summary>
     public ClusterQueue.Fabric.Revocation.RevokedTaskSet Revoked => _fabric.Revoked;
 
     /// <summary>Raised on received, started, succeeded, failed, retried, revoked and rejected, on the thread that saw it.</summary>
@@ -88,8 +96,8 @@ public sealed class WorkerNode : IAsyncDisposable
     public Task Completion => _completion.Task;
 
     /// <summary>
-    /// Opens the state db, checks that no live node uses this name, runs mingle, starts the actor tree, the mailbox
-    /// and the heartbeat, and returns once every queue has a consumer.
+    /// Joins the cluster, checks that no member uses this name, learns the revoked ids, runs mingle, starts the actor
+    /// tree, the mailboxes and the heartbeat, and returns once every queue has a consumer.
     /// </summary>
     /// <exception cref="ArgumentException">A setting cannot work; the message names its key.</exception>
     /// <exception cref="ClusterQueue.Fabric.Membership.NodeNameInUseException">A live node answered under this node's name.</exception>
@@ -130,7 +138,21 @@ public sealed class WorkerNode : IAsyncDisposable
         settings.Validate();
         logging ??= NullLoggerFactory.Instance;
         var name = settings.ResolveName(Dns.GetHostName());
-        var fabric = await NodeFabric.OpenAsync(name, settings, app.Transport, logging, cancellationToken).ConfigureAwait(false);
+        system ??= CreateActorSystem(settings, logging);
+        NodeFabric fabric;
+        try
+        {
+            await ClusterQueue.Fabric.ClusterPlane.ClusterMembers.JoinAsync(system, settings.Fabric.Cluster, cancellationToken).ConfigureAwait(false);
+            ClusterQueue.Fabric.ClusterPlane.ClusterMembers.EnsureNameAvailable(system, name);
+            fabric = await NodeFabric.OpenAsync(name, settings, app.Transport, system, logging, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // Leaves the cluster, so a refused name or a failed start does not linger as a member.
+            await CoordinatedShutdown.Get(system).Run(ColdShutdownReason.Instance).ConfigureAwait(false);
+            throw;
+        }
+
         var node = new WorkerNode(settings, app, name, logging, observer, fabric, system);
         try
         {
@@ -180,7 +202,10 @@ public sealed class WorkerNode : IAsyncDisposable
                 await StopRunningAsync().ConfigureAwait(false);
             }
 
-            _shutdown ??= RunShutdownAsync(cold, cancellationToken);
+            lock (_gate)
+            {
+                _shutdown ??= RunShutdownAsync(cold, cancellationToken);
+            }
         }
         finally
         {
@@ -205,27 +230,52 @@ public sealed class WorkerNode : IAsyncDisposable
         }
         finally
         {
-            try
-            {
-                await _system.WhenTerminated.WaitAsync(AskTimeout).ConfigureAwait(false);
-            }
-            catch (TimeoutException e)
-            {
-                _node.Log.LogError(e, "{Node}: the actor tree did not stop within {Timeout}", Name, AskTimeout);
-            }
-
-            foreach (var lease in _node.Leases.Keys)
-            {
-                await lease.CloseAsync().ConfigureAwait(false);
-            }
-
-            // Last, so the task events of the final tasks and worker-offline still go out.
-            await _taskEvents.DisposeAsync().ConfigureAwait(false);
-            await _fabric.DisposeAsync().ConfigureAwait(false);
-
-            _node.Log.LogInformation("{Node} stopped: {Stats}", Name, Stats);
-            _completion.TrySetResult();
+            await FinishAsync().ConfigureAwait(false);
         }
+    }
+
+    private void OnSystemTerminated()
+    {
+        lock (_gate)
+        {
+            if (_shutdown is not null)
+            {
+                return;
+            }
+
+            DownedByCluster = CoordinatedShutdown.Get(_system).ShutdownReason is CoordinatedShutdown.ClusterDowningReason;
+            if (DownedByCluster)
+            {
+                _node.Log.LogWarning("{Node}: the cluster downed this node (it was on the losing side of a partition); it has stopped", Name);
+            }
+
+            _shutdown = FinishAsync();
+        }
+    }
+
+    /// <summary>After the actor system stopped: closes the broker leases, sends the last events, completes.</summary>
+    private async Task FinishAsync()
+    {
+        try
+        {
+            await _system.WhenTerminated.WaitAsync(AskTimeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException e)
+        {
+            _node.Log.LogError(e, "{Node}: the actor tree did not stop within {Timeout}", Name, AskTimeout);
+        }
+
+        foreach (var lease in _node.Leases.Keys)
+        {
+            await lease.CloseAsync().ConfigureAwait(false);
+        }
+
+        // Last, so the task events of the final tasks and worker-offline still go out.
+        await _taskEvents.DisposeAsync().ConfigureAwait(false);
+        await _fabric.DisposeAsync().ConfigureAwait(false);
+
+        _node.Log.LogInformation("{Node} stopped: {Stats}", Name, Stats);
+        _completion.TrySetResult();
     }
 
     /// <summary>The node's task in Akka's <c>service-requests-done</c> phase; it also runs when a host stops the system first.</summary>
@@ -270,15 +320,23 @@ public sealed class WorkerNode : IAsyncDisposable
         return ActorSystem.Create(ActorSystemName, setup);
     }
 
-    /// <summary>The name of the actor system a node makes for itself, or that a host makes for it.</summary>
-    public const string ActorSystemName = "worker";
+    /// <summary>The name of the actor system a node makes for itself, or that a host makes for it; every member shares it.</summary>
+    public const string ActorSystemName = ClusterQueue.Fabric.ClusterPlane.ClusterSettings.SystemName;
 
-    /// <summary>The Akka config a node's actor system runs with: its <c>akka</c> section, with the drain phase's timeout.</summary>
+    /// <summary>
+    /// The Akka config a node's actor system runs with: its <c>akka</c> section, with the drain phase's timeout, the
+    /// cluster address, seeds and roles from <c>cluster-queue.cluster</c>, and the state db as the durable store.
+    /// </summary>
     public static global::Akka.Configuration.Config ActorSystemConfig(WorkerSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
+        var name = settings.ResolveName(Dns.GetHostName());
+        var durable = string.IsNullOrWhiteSpace(settings.StateDb)
+            ? "akka.cluster.distributed-data.durable.keys = []"
+            : $"akka.cluster.distributed-data.durable.sqlite.path = \"{Path.GetFullPath(settings.StateDb).Replace("\\", "\\\\", StringComparison.Ordinal)}\"";
         return ConfigurationFactory.ParseString(
-                $"akka.coordinated-shutdown.phases.service-requests-done.timeout = {(long)(settings.ShutdownTimeout + AskTimeout).TotalMilliseconds}ms")
+                $"akka.coordinated-shutdown.phases.service-requests-done.timeout = {(long)(settings.ShutdownTimeout + AskTimeout).TotalMilliseconds}ms\n{durable}")
+            .WithFallback(settings.Fabric.Cluster.ToAkkaConfig([ClusterQueue.Fabric.ClusterPlane.ClusterMembers.WorkerRole, ClusterQueue.Fabric.ClusterPlane.ClusterMembers.NodeRole(name)]))
             .WithFallback(settings.AkkaConfig);
     }
 

@@ -25,6 +25,15 @@ public sealed record ControlSettings
     public TimeSpan QueueExpires { get; init; } = TimeSpan.FromSeconds(10);
 
     public TimeSpan ReplyTimeout { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Nodes also answer on the broker's pidbox, for Celery's own tools; off leaves the cluster carrier alone.</summary>
+    public bool Pidbox { get; init; } = true;
+
+    /// <summary>The plane commands use: <c>auto</c> (the cluster when a seed answers, else the broker), <c>cluster</c> or <c>broker</c>.</summary>
+    public string Carrier { get; init; } = "auto";
+
+    /// <summary>How long a command waits for a seed to answer.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(2);
 }
 
 /// <summary>Revoked task ids, bound from <c>cluster-queue.revocation</c>.</summary>

@@ -18,10 +18,13 @@ public sealed record EventDispatcherOptions
 
     /// <summary>The <c>pid</c> field.</summary>
     public int Pid { get; init; } = Environment.ProcessId;
+
+    /// <summary>Also send every event, as the same routing key and body, to the cluster topic (<see cref="ClusterPlane.ClusterTopics.Events"/>).</summary>
+    public ClusterPlane.ClusterEventSink? ClusterSink { get; init; }
 }
 
 /// <summary>
-/// Publishes events to the <c>celeryev</c> topic exchange: stamps each with hostname, utcoffset, pid, the app clock
+/// Publishes events to the <c>celeryev</c> topic exchange, and to the cluster topic when given a cluster sink: stamps each with hostname, utcoffset, pid, the app clock
 /// (forwarded) and the time, and sends it singly or, for task events when batching, in a <c>task.multi</c> list.
 /// </summary>
 public sealed class EventDispatcher : IAsyncDisposable
@@ -113,8 +116,7 @@ public sealed class EventDispatcher : IAsyncDisposable
             return stamped;
         }
 
-        await transport.PublishAsync(settings.Exchange, EventCodec.RoutingKey(stamped.Type), EventCodec.Encode(stamped), cancellationToken: cancellationToken)
-            .ConfigureAwait(false);
+        await PublishAsync(EventCodec.RoutingKey(stamped.Type), EventCodec.Encode(stamped), cancellationToken).ConfigureAwait(false);
         return stamped;
     }
 
@@ -165,7 +167,14 @@ public sealed class EventDispatcher : IAsyncDisposable
     }
 
     private Task PublishBatchAsync(List<ClusterEvent> events, CancellationToken cancellationToken) =>
-        transport.PublishAsync(settings.Exchange, EventCodec.MultiRoutingKey, EventCodec.EncodeBatch(events, Hostname), cancellationToken: cancellationToken).AsTask();
+        PublishAsync(EventCodec.MultiRoutingKey, EventCodec.EncodeBatch(events, Hostname), cancellationToken);
+
+    /// <summary>One event model, two sinks: the cluster topic first (it never blocks), then <c>celeryev</c> on the broker.</summary>
+    private async Task PublishAsync(string routingKey, Protocol.Envelope message, CancellationToken cancellationToken)
+    {
+        options.ClusterSink?.Publish(routingKey, message.Body);
+        await transport.PublishAsync(settings.Exchange, routingKey, message, cancellationToken: cancellationToken).ConfigureAwait(false);
+    }
 
     private async Task FlushLoopAsync(CancellationToken cancellationToken)
     {

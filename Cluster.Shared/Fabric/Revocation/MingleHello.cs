@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using ClusterQueue.Fabric.Pidbox;
+using ClusterQueue.Fabric.Control;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -68,7 +68,7 @@ public static class MingleSync
 {
     /// <summary>Returns how many peers answered; 0 means "mingle: all alone". A peer's malformed reply is logged and skipped.</summary>
     public static async Task<int> SyncAsync(
-        ControlClient client,
+        PidboxClient client,
         string nodeName,
         RevokedTaskSet revoked,
         LamportClock appClock,
@@ -82,7 +82,7 @@ public static class MingleSync
     /// a starting node has no mailbox yet, so such an answer comes from another live node of the same name.
     /// </summary>
     public static async Task<MingleOutcome> HelloAsync(
-        ControlClient client,
+        PidboxClient client,
         string nodeName,
         RevokedTaskSet revoked,
         LamportClock appClock,

@@ -125,6 +125,30 @@ public sealed class RevokedTaskSet : IDisposable
         return added.Count;
     }
 
+    /// <summary>
+    /// Takes in what the replicated store holds: ids not held yet are added with their own revoke time, nothing is
+    /// written back. Returns how many were new.
+    /// </summary>
+    public int MergeReplicated(IEnumerable<(string Id, double RevokedAt)> entries)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        var now = Now;
+        var added = 0;
+        lock (gate)
+        {
+            foreach (var (id, revokedAt) in entries)
+            {
+                if (set.Contains(id, now)) continue;
+                set.Add(id, revokedAt);
+                added++;
+            }
+
+            set.Purge(now);
+        }
+
+        return added;
+    }
+
     public void Dispose() => store?.Dispose();
 }
 

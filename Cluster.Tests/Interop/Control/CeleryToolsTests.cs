@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using ClusterQueue.Fabric.Pidbox;
+using ClusterQueue.Fabric.Control;
 using ClusterQueue.Node.Worker;
 using ClusterQueue.Tests.Node.Fabric;
 using ClusterQueue.Tests.Transport.Amqp;

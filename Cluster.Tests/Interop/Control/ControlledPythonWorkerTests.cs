@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using ClusterQueue.Client;
-using ClusterQueue.Fabric.Pidbox;
+using ClusterQueue.Fabric.Control;
 using ClusterQueue.Node;
 using ClusterQueue.Results;
 using ClusterQueue.Tests.Node.Commands;
@@ -57,7 +57,7 @@ public sealed class ControlledPythonWorkerTests(NamedPythonWorkerFixture python)
     public async Task ControlClient_PingsThePythonWorker_AndGetsPong()
     {
         await using var transport = AmqpTestBroker.Open(python.Vhost);
-        await using var client = new ControlClient(transport);
+        await using var client = new PidboxClient(transport);
 
         var replies = await client.PingAsync(ControlTarget.Nodes(Node), PythonCelery.Patience);
 
@@ -112,7 +112,7 @@ public sealed class ControlledPythonWorkerTests(NamedPythonWorkerFixture python)
         Assert.Equal(ExitCodes.Ok, run.ExitCode);
         Assert.Equal($"->  {Node}: OK{Environment.NewLine}        tasks {taskId} flagged as revoked{Environment.NewLine}", run.Output);
         await using var app = ClusterQueueApp.Open(AmqpTestBroker.Settings(python.Vhost), new ResultSettings { Backend = "rpc://" });
-        await using (var client = new ControlClient(app.Transport))
+        await using (var client = new PidboxClient(app.Transport))
         {
             var revoked = Assert.Single(await client.InspectAsync("revoked", ControlTarget.Nodes(Node), PythonCelery.Patience));
             Assert.Contains(taskId, revoked.Value!.AsArray().Select(id => (string?)id));

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
-using ClusterQueue.Fabric.Pidbox;
+using ClusterQueue.Fabric.Control;
 using ClusterQueue.Tests.Fabric;
 using ClusterQueue.Transport;
 

@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using ClusterQueue.Client;
 using ClusterQueue.Fabric;
 using ClusterQueue.Fabric.Events;
-using ClusterQueue.Fabric.Pidbox;
+using ClusterQueue.Fabric.Control;
 using ClusterQueue.Node.Fabric;
 using ClusterQueue.Node.Worker;
 using ClusterQueue.Results;
@@ -21,7 +21,8 @@ public enum ClusterBroker
 
 /// <summary>
 /// One broker shared by several real worker nodes and a control client, as a cluster test needs: nodes started here
-/// run the full start-up (mingle, name check, pidbox, heartbeat) with a state db in a private directory.
+/// run the full start-up (cluster join, name check, mingle, pidbox, heartbeat) with a state db in a private directory,
+/// and form one Akka cluster.
 /// </summary>
 public sealed class ClusterKit : IAsyncDisposable
 {
@@ -35,7 +36,7 @@ public sealed class ClusterKit : IAsyncDisposable
     {
         Kind = kind;
         Broker = broker;
-        Client = App().Transport is var transport ? new ControlClient(transport, new ControlSettings { ReplyTimeout = TimeSpan.FromSeconds(5) }) : null!;
+        Client = App().Transport is var transport ? new PidboxClient(transport, new ControlSettings { ReplyTimeout = TimeSpan.FromSeconds(5) }) : null!;
     }
 
     public ClusterBroker Kind { get; }
@@ -55,7 +56,7 @@ public sealed class ClusterKit : IAsyncDisposable
     public string Directory { get; } = System.IO.Directory.CreateTempSubdirectory("cq-cluster-").FullName;
 
     /// <summary>A control client on its own connection, as <c>celery inspect</c> would be.</summary>
-    public ControlClient Client { get; }
+    public PidboxClient Client { get; }
 
     public static ClusterKit Create(ClusterBroker kind) => new(kind, kind switch
     {
@@ -78,7 +79,6 @@ public sealed class ClusterKit : IAsyncDisposable
         {
             // Long enough for a peer on a busy 2-core machine to answer; a lonely node waits this long at start.
             Mingle = new MingleSettings { Timeout = TimeSpan.FromSeconds(2) },
-            NameCheckWindow = TimeSpan.FromSeconds(2),
             Events = new EventsSettings { HeartbeatInterval = TimeSpan.FromSeconds(1) },
             Control = new ControlSettings { ReplyTimeout = TimeSpan.FromSeconds(5) },
         },
@@ -99,9 +99,17 @@ public sealed class ClusterKit : IAsyncDisposable
         return app;
     }
 
-    /// <summary>Starts a node on an app of its own; <paramref name="app"/> lets two nodes share a result store.</summary>
+    /// <summary>
+    /// Starts a node on an app of its own; <paramref name="app"/> lets two nodes share a result store. Unless the
+    /// settings name seeds, the node joins the Akka cluster of the kit's nodes through one that still runs.
+    /// </summary>
     public async Task<WorkerNode> StartAsync(WorkerSettings settings, ClusterQueueApp? app = null)
     {
+        if (settings.Fabric.Cluster.Seeds.Count == 0 && Seed is { } seed)
+        {
+            settings = settings with { Fabric = settings.Fabric with { Cluster = settings.Fabric.Cluster with { Seeds = [seed] } } };
+        }
+
         var node = await WorkerNode.StartAsync(settings, app ?? App()).WaitAsync(Patience);
         lock (_nodes)
         {
@@ -113,10 +121,26 @@ public sealed class ClusterKit : IAsyncDisposable
 
     public Task<WorkerNode> StartAsync(string name, int concurrency = 2) => StartAsync(Settings(name, concurrency));
 
+    /// <summary>The remoting address of a kit node that still runs, for the next node to join through.</summary>
+    public string? Seed
+    {
+        get
+        {
+            lock (_nodes)
+            {
+                return _nodes.FirstOrDefault(n => !n.Completion.IsCompleted) is { } live ? Akka.Cluster.Cluster.Get(live.ActorSystem).SelfAddress.ToString() : null;
+            }
+        }
+    }
+
+    /// <summary>A control client on the cluster carrier, publishing from inside <paramref name="member"/>.</summary>
+    public static ClusterQueue.Fabric.ClusterPlane.ClusterControlClient ClusterClient(WorkerNode member) =>
+        ClusterQueue.Fabric.ClusterPlane.ClusterControlClient.ForMember(member.ActorSystem, new ControlSettings { ReplyTimeout = Patience });
+
     /// <summary>The single reply of <paramref name="node"/> to an inspect command.</summary>
     public async Task<JsonNode?> InspectAsync(string node, string method, JsonObject? arguments = null)
     {
-        var replies = await Client.BroadcastAsync(method, arguments ?? ControlClient.InspectArguments(method), ControlTarget.Nodes(node), limit: 1, timeout: Patience);
+        var replies = await Client.BroadcastAsync(method, arguments ?? ControlCommands.InspectArguments(method), ControlTarget.Nodes(node), limit: 1, timeout: Patience);
         var reply = Assert.Single(replies);
         Assert.Equal(node, reply.Node);
         return reply.Value;

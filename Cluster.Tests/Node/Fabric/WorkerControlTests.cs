@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using ClusterQueue.Client;
-using ClusterQueue.Fabric.Pidbox;
+using ClusterQueue.Fabric.Control;
 using ClusterQueue.Node.Worker;
 using ClusterQueue.Protocol;
 using ClusterQueue.Tests.Fabric;
@@ -8,7 +8,7 @@ using ClusterQueue.Tests.Transport.Amqp;
 
 namespace ClusterQueue.Tests.Node.Fabric;
 
-/// <summary>Every command a worker answers, asked with <see cref="ControlClient"/> of a real node, against Celery 5.2.6's replies.</summary>
+/// <summary>Every command a worker answers, asked with <see cref="PidboxClient"/> of a real node, against Celery 5.2.6's replies.</summary>
 public abstract class WorkerControlTests(ClusterBroker broker) : IAsyncLifetime
 {
     protected ClusterKit Kit { get; } = ClusterKit.Create(broker);

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Threading.Channels;
 using ClusterQueue.Fabric;
 using ClusterQueue.Fabric.Events;
-using ClusterQueue.Fabric.Pidbox;
+using ClusterQueue.Fabric.Control;
 using ClusterQueue.Protocol;
 using ClusterQueue.Transport;
 
@@ -49,7 +49,7 @@ public sealed class BrokerLossTests : IAsyncLifetime
     {
         await using var node = new PidboxNode(inner, "celery@vm", new ControlHandlerRegistry([FabricControlHandlers.Ping()]));
         await node.StartAsync();
-        await using var client = new ControlClient(transport);
+        await using var client = new PidboxClient(transport);
         Assert.Single(await client.PingAsync(ControlTarget.Nodes("celery@vm"), FabricTestKit.Patience));
 
         transport.LoseConsumersOf($"{client.Oid}.reply.celery.pidbox");

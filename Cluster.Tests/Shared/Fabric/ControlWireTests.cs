@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using ClusterQueue.Fabric;
-using ClusterQueue.Fabric.Pidbox;
+using ClusterQueue.Fabric.Control;
 using ClusterQueue.Protocol;
 using ClusterQueue.Transport;
 

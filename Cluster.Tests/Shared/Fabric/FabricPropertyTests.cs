@@ -1,6 +1,6 @@
 using ClusterQueue.Fabric;
 using ClusterQueue.Fabric.Events;
-using ClusterQueue.Fabric.Pidbox;
+using ClusterQueue.Fabric.Control;
 using ClusterQueue.Fabric.Revocation;
 using FsCheck;
 using FsCheck.Fluent;

@@ -12,7 +12,7 @@ public class MembershipTests
     [Fact]
     public void Online_IsAliveUntilTwiceFreqWithoutHeartbeat()
     {
-        var membership = new ClusterMembership(clock);
+        var membership = new HeartbeatMembership(clock);
 
         membership.Apply(Worker(WorkerEvent.Online, "a@h", freq: 2.0));
         clock.Advance(TimeSpan.FromSeconds(3.999));
@@ -25,7 +25,7 @@ public class MembershipTests
     [Fact]
     public void Heartbeat_ExtendsLiveness_AndRevivesATimedOutNode()
     {
-        var membership = new ClusterMembership(clock);
+        var membership = new HeartbeatMembership(clock);
         membership.Apply(Worker(WorkerEvent.Online, "a@h"));
         clock.Advance(TimeSpan.FromSeconds(5));
         Assert.False(membership.IsAlive("a@h"));
@@ -39,7 +39,7 @@ public class MembershipTests
     [Fact]
     public void Offline_EndsLivenessAtOnce()
     {
-        var membership = new ClusterMembership(clock);
+        var membership = new HeartbeatMembership(clock);
         membership.Apply(Worker(WorkerEvent.Online, "a@h"));
 
         membership.Apply(Worker(WorkerEvent.Offline, "a@h"));
@@ -51,7 +51,7 @@ public class MembershipTests
     [Fact]
     public void TaskEvents_CountAsHeartbeats()
     {
-        var membership = new ClusterMembership(clock);
+        var membership = new HeartbeatMembership(clock);
         membership.Apply(Worker(WorkerEvent.Online, "a@h"));
         clock.Advance(TimeSpan.FromSeconds(3));
 
@@ -64,7 +64,7 @@ public class MembershipTests
     [Fact]
     public void TheLocalReceiveTimeCounts_NotTheSendersTimestamp()
     {
-        var membership = new ClusterMembership(clock);
+        var membership = new HeartbeatMembership(clock);
 
         // A sender whose clock is an hour behind is still alive: Celery measures from local receipt.
         membership.Apply(Worker(WorkerEvent.Heartbeat, "a@h") with { Timestamp = FabricFixtures.Epoch.AddHours(-1).ToUnixTimeSeconds() });
@@ -75,7 +75,7 @@ public class MembershipTests
     [Fact]
     public void ReceivedEvents_UseTheirReceiveTime()
     {
-        var membership = new ClusterMembership(clock);
+        var membership = new HeartbeatMembership(clock);
 
         membership.Apply(new ReceivedEvent(Worker(WorkerEvent.Heartbeat, "a@h"), clock.GetUtcNow().AddSeconds(-10)));
 
@@ -85,7 +85,7 @@ public class MembershipTests
     [Fact]
     public void Snapshot_ListsEveryNodeWithItsState()
     {
-        var membership = new ClusterMembership(clock);
+        var membership = new HeartbeatMembership(clock);
         membership.Apply(Worker(WorkerEvent.Online, "b@h", freq: 10));
         membership.Apply(Worker(WorkerEvent.Online, "a@h"));
         clock.Advance(TimeSpan.FromSeconds(5));
@@ -102,7 +102,7 @@ public class MembershipTests
     [Fact]
     public void OfflineFromAnUnknownNode_AddsNothing()
     {
-        var membership = new ClusterMembership(clock);
+        var membership = new HeartbeatMembership(clock);
 
         membership.Apply(Worker(WorkerEvent.Offline, "ghost@h"));
 
@@ -112,7 +112,7 @@ public class MembershipTests
     [Fact]
     public void EnsureNameAvailable_RefusesALiveName_AndAllowsItOnceGone()
     {
-        var membership = new ClusterMembership(clock);
+        var membership = new HeartbeatMembership(clock);
         membership.Apply(Worker(WorkerEvent.Online, "celery@vm"));
 
         var error = Assert.Throws<NodeNameInUseException>(() => membership.EnsureNameAvailable("celery@vm"));
@@ -132,7 +132,7 @@ public class MembershipTests
         await receiver.StartAsync();
         await using var worker = new EventDispatcher(transport, "celery@vm", new LamportClock());
         await worker.StartAsync();
-        var membership = new ClusterMembership(clock);
+        var membership = new HeartbeatMembership(clock);
 
         await worker.SendAsync(new WorkerEvent(WorkerEvent.Online));
         membership.Apply(await FabricTestKit.Within(receiver.Events.ReadAsync().AsTask(), "worker-online"));

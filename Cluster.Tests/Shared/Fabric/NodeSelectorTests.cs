@@ -1,5 +1,5 @@
 using ClusterQueue.Fabric;
-using ClusterQueue.Fabric.Pidbox;
+using ClusterQueue.Fabric.Control;
 
 namespace ClusterQueue.Tests.Fabric;
 

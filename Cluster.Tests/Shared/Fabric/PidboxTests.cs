@@ -1,13 +1,13 @@
 using System.Text.Json.Nodes;
 using ClusterQueue.Fabric;
-using ClusterQueue.Fabric.Pidbox;
+using ClusterQueue.Fabric.Control;
 using ClusterQueue.Fabric.Revocation;
 using ClusterQueue.Protocol;
 using ClusterQueue.Transport;
 
 namespace ClusterQueue.Tests.Fabric;
 
-/// <summary>PidboxNode and ControlClient talking over a private memory broker.</summary>
+/// <summary>PidboxNode and PidboxClient talking over a private memory broker.</summary>
 public sealed class PidboxTests : IAsyncLifetime
 {
     private readonly ITransport transport = FabricTestKit.MemoryTransport();
@@ -346,9 +346,9 @@ public sealed class PidboxTests : IAsyncLifetime
         await Assert.ThrowsAsync<FabricMessageException>(() => client.PingAsync(new ControlTarget(Pattern: "x", Matcher: "sql")));
     }
 
-    private ControlClient Client()
+    private PidboxClient Client()
     {
-        var client = new ControlClient(transport);
+        var client = new PidboxClient(transport);
         owned.Add(client);
         return client;
     }

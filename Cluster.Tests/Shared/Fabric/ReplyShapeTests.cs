@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using ClusterQueue.Fabric;
-using ClusterQueue.Fabric.Pidbox;
+using ClusterQueue.Fabric.Control;
 using ClusterQueue.Fabric.Revocation;
 using ClusterQueue.Protocol;
 
@@ -14,7 +14,7 @@ public class ReplyShapeTests
     {
         var (arguments, reply) = FabricFixtures.Pair("control-ping.json", "ping");
 
-        FabricFixtures.AssertJson(arguments, ControlClient.InspectArguments("ping"));
+        FabricFixtures.AssertJson(arguments, ControlCommands.InspectArguments("ping"));
         FabricFixtures.AssertJson(reply, ControlReplies.Pong.Value);
     }
 
@@ -26,7 +26,7 @@ public class ReplyShapeTests
 
         var ours = RequestInfo.ListToJson(reply.AsArray().Select(r => ParseRequestInfo(r!)));
 
-        FabricFixtures.AssertJson(arguments, ControlClient.InspectArguments("active"));
+        FabricFixtures.AssertJson(arguments, ControlCommands.InspectArguments("active"));
         Assert.Equal("""{"safe": null}""", FabricTestKit.Text(FabricJson.Serialize(arguments)));
         FabricFixtures.AssertJson(reply, ours);
         FabricFixtures.AssertJson(first, new RequestInfo(
@@ -42,7 +42,7 @@ public class ReplyShapeTests
         var ours = RequestInfo.ListToJson([new RequestInfo(
             "a1839c33-b0ae-4e1e-8011-2ffdd9687243", "tasks.add", new JsonArray(1, 2), new JsonObject(), "celery@vm", null, false, new DeliveryInfo("", "celery"), null)]);
 
-        FabricFixtures.AssertJson(arguments, ControlClient.InspectArguments("reserved"));
+        FabricFixtures.AssertJson(arguments, ControlCommands.InspectArguments("reserved"));
         FabricFixtures.AssertJson(reply, ours);
     }
 
@@ -67,7 +67,7 @@ public class ReplyShapeTests
 
         var ours = ScheduledTaskInfo.ListToJson([new ScheduledTaskInfo(CeleryTime.Parse("2026-11-21T09:35:45.586688+00:00", "eta"), 6, request)]);
 
-        FabricFixtures.AssertJson(arguments, ControlClient.InspectArguments("scheduled"));
+        FabricFixtures.AssertJson(arguments, ControlCommands.InspectArguments("scheduled"));
         FabricFixtures.AssertJson(reply, ours);
     }
 
@@ -94,7 +94,7 @@ public class ReplyShapeTests
 
         var ours = await handler.HandleAsync(new ControlRequest { Method = "revoked", Arguments = arguments }, default);
 
-        FabricFixtures.AssertJson(arguments, ControlClient.InspectArguments("revoked"));
+        FabricFixtures.AssertJson(arguments, ControlCommands.InspectArguments("revoked"));
         FabricFixtures.AssertJson(reply, ours.Value);
         Assert.True(new ControlHandlerRegistry([handler]).TryGet("dump_revoked", out _));
     }
@@ -110,7 +110,7 @@ public class ReplyShapeTests
 
         var ours = RegisteredTask.ListToJson(tasks, RegisteredArguments.Parse(arguments));
 
-        FabricFixtures.AssertJson(arguments, ControlClient.InspectArguments("registered"));
+        FabricFixtures.AssertJson(arguments, ControlCommands.InspectArguments("registered"));
         FabricFixtures.AssertJson(reply, ours);
     }
 
@@ -123,7 +123,7 @@ public class ReplyShapeTests
 
         var ours = new WorkerStats(total, 9443, 170, 95, captured["pool"]!.AsObject(), captured["broker"]!.AsObject(), 8, captured["rusage"]!.AsObject()).ToJson();
 
-        FabricFixtures.AssertJson(arguments, ControlClient.InspectArguments("stats"));
+        FabricFixtures.AssertJson(arguments, ControlCommands.InspectArguments("stats"));
         Assert.Equal(FabricTestKit.Text(FabricJson.Serialize(reply)), FabricTestKit.Text(FabricJson.Serialize(ours)));
         Assert.Equal("170", (string)ours["clock"]!);
     }
@@ -135,7 +135,7 @@ public class ReplyShapeTests
 
         var ours = QueueInfo.ListToJson([new QueueInfo("celery", new ExchangeInfo("celery"), "celery"), new QueueInfo("extra", new ExchangeInfo("extra"), "extra")]);
 
-        FabricFixtures.AssertJson(arguments, ControlClient.InspectArguments("active_queues"));
+        FabricFixtures.AssertJson(arguments, ControlCommands.InspectArguments("active_queues"));
         Assert.Equal(FabricTestKit.Text(FabricJson.Serialize(reply)), FabricTestKit.Text(FabricJson.Serialize(ours)));
     }
 
@@ -152,7 +152,7 @@ public class ReplyShapeTests
             new("include", new JsonArray("tasks", "celery.app.builtins")),
         ]);
 
-        FabricFixtures.AssertJson(arguments, ControlClient.InspectArguments("conf"));
+        FabricFixtures.AssertJson(arguments, ControlCommands.InspectArguments("conf"));
         FabricFixtures.AssertJson(reply, ours);
     }
 
@@ -163,7 +163,7 @@ public class ReplyShapeTests
 
         var ours = await FabricControlHandlers.Clock(new LamportClock(185)).HandleAsync(new ControlRequest { Method = "clock" }, default);
 
-        FabricFixtures.AssertJson(arguments, ControlClient.InspectArguments("clock"));
+        FabricFixtures.AssertJson(arguments, ControlCommands.InspectArguments("clock"));
         FabricFixtures.AssertJson(reply, ours.Value);
     }
 

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using ClusterQueue.Fabric;
-using ClusterQueue.Fabric.Pidbox;
+using ClusterQueue.Fabric.Control;
 using ClusterQueue.Fabric.Revocation;
 
 namespace ClusterQueue.Tests.Fabric;
@@ -257,7 +257,7 @@ public sealed class RevocationTests : IDisposable
         var peerClock = new LamportClock(500);
         await using var peer = new PidboxNode(transport, "celery@vm", FabricControlHandlers.CreateRegistry("celery@vm", peerRevoked, peerClock), appClock: peerClock);
         await peer.StartAsync();
-        await using var client = new ControlClient(transport);
+        await using var client = new PidboxClient(transport);
         using var ownRevoked = new RevokedTaskSet(time: clock);
         ownRevoked.Revoke(["own"]);
         var ownClock = new LamportClock();
@@ -276,7 +276,7 @@ public sealed class RevocationTests : IDisposable
     public async Task MingleSync_Alone_FindsNoPeers()
     {
         await using var transport = FabricTestKit.MemoryTransport();
-        await using var client = new ControlClient(transport);
+        await using var client = new PidboxClient(transport);
         using var revoked = new RevokedTaskSet(time: clock);
 
         var peers = await MingleSync.SyncAsync(client, "celery@vm", revoked, new LamportClock(), new MingleSettings { Timeout = TimeSpan.FromMilliseconds(100) });

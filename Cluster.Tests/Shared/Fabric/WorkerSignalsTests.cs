@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using ClusterQueue.Fabric;
 using ClusterQueue.Fabric.Events;
-using ClusterQueue.Fabric.Pidbox;
+using ClusterQueue.Fabric.Control;
 using ClusterQueue.Transport;
 
 namespace ClusterQueue.Tests.Fabric;
@@ -56,7 +56,7 @@ public sealed class WorkerSignalsTests : IAsyncLifetime
     {
         await using var node = new PidboxNode(transport, "celery@vm", new ControlHandlerRegistry([FabricControlHandlers.Heartbeat(dispatcher)]));
         await node.StartAsync();
-        await using var client = new ControlClient(transport);
+        await using var client = new PidboxClient(transport);
 
         var replies = await client.CommandAsync("heartbeat", ControlTarget.Nodes("celery@vm"), timeout: FabricTestKit.Patience);
         var evt = await NextAsync();

@@ -1,7 +1,7 @@
 using System.Globalization;
 using ClusterQueue.Transport;
 
-namespace ClusterQueue.Fabric.Pidbox;
+namespace ClusterQueue.Fabric.Control;
 
 /// <summary>The exchanges and queues of kombu's pidbox mailbox, named and declared as Celery 5.2.6 does.</summary>
 public sealed class PidboxTopology

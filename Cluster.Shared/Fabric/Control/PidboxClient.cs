@@ -4,15 +4,7 @@ using ClusterQueue.Transport;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace ClusterQueue.Fabric.Pidbox;
-
-/// <summary>Which nodes a broadcast addresses: a list of names, a pattern with its matcher, or every node.</summary>
-public sealed record ControlTarget(IReadOnlyList<string>? Destination = null, string? Pattern = null, string? Matcher = null)
-{
-    public static ControlTarget All { get; } = new();
-
-    public static ControlTarget Nodes(params string[] names) => new(Destination: names);
-}
+namespace ClusterQueue.Fabric.Control;
 
 /// <summary>
 /// Sends remote-control requests to <c>celery.pidbox</c> and gathers the replies from its own reply queue
@@ -22,7 +14,7 @@ public sealed record ControlTarget(IReadOnlyList<string>? Destination = null, st
 /// One reply queue serves every call of a client. Replies are matched to calls by ticket; a reply whose ticket no call
 /// is waiting for yet is kept, so that concurrent calls, or a later <see cref="CollectAsync"/>, still get it.
 /// </remarks>
-public sealed class ControlClient : IAsyncDisposable
+public sealed class PidboxClient : IControlCarrier
 {
     // Replies nobody collects would otherwise pile up for the client's lifetime.
     private const int MaxUnclaimedReplies = 10_000;
@@ -46,7 +38,7 @@ public sealed class ControlClient : IAsyncDisposable
     private Task? pump;
     private bool exchangesDeclared;
 
-    public ControlClient(ITransport transport, ControlSettings? settings = null, TimeProvider? time = null, ILogger? logger = null)
+    public PidboxClient(ITransport transport, ControlSettings? settings = null, TimeProvider? time = null, ILogger? logger = null)
     {
         this.transport = transport ?? throw new ArgumentNullException(nameof(transport));
         this.settings = settings ?? new ControlSettings();
@@ -54,6 +46,9 @@ public sealed class ControlClient : IAsyncDisposable
         this.time = time ?? TimeProvider.System;
         this.logger = logger ?? NullLogger.Instance;
     }
+
+    /// <inheritdoc />
+    public string Carrier => "broker";
 
     /// <summary>The routing key of this client's reply queue.</summary>
     public string Oid { get; } = Guid.NewGuid().ToString();
@@ -64,11 +59,7 @@ public sealed class ControlClient : IAsyncDisposable
     /// <summary>The mailbox clock: forwarded for each request, adjusted by each reply.</summary>
     public LamportClock MailboxClock { get; } = new();
 
-    /// <summary>
-    /// Sends <paramref name="method"/> and, when <paramref name="reply"/> is set, gathers replies until
-    /// <paramref name="timeout"/> (the configured reply timeout by default) or until <paramref name="limit"/> replies
-    /// arrived; the limit defaults to the number of destination names, and is unbounded without a destination.
-    /// </summary>
+    /// <inheritdoc />
     public async Task<IReadOnlyList<ControlReply>> BroadcastAsync(
         string method,
         JsonObject? arguments = null,
@@ -171,54 +162,6 @@ public sealed class ControlClient : IAsyncDisposable
 
         return gathered;
     }
-
-    /// <summary><c>ping</c>: each node answers <c>{"ok": "pong"}</c>.</summary>
-    public Task<IReadOnlyList<ControlReply>> PingAsync(ControlTarget? target = null, TimeSpan? timeout = null, int? limit = null, bool reply = true, CancellationToken cancellationToken = default) =>
-        BroadcastAsync("ping", [], target, reply, timeout, limit, cancellationToken);
-
-    /// <summary>An inspect command (<c>active</c>, <c>reserved</c>, <c>stats</c>...) with the arguments Celery's <c>inspect()</c> sends for it.</summary>
-    public Task<IReadOnlyList<ControlReply>> InspectAsync(string method, ControlTarget? target = null, TimeSpan? timeout = null, int? limit = null, CancellationToken cancellationToken = default) =>
-        BroadcastAsync(method, InspectArguments(method), target, true, timeout, limit, cancellationToken);
-
-    public Task<IReadOnlyList<ControlReply>> QueryTaskAsync(IReadOnlyList<string> ids, ControlTarget? target = null, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
-        BroadcastAsync("query_task", new QueryTaskArguments(ids).ToJson(), target, true, timeout, null, cancellationToken);
-
-    public Task<IReadOnlyList<ControlReply>> RevokeAsync(IReadOnlyList<string> taskIds, bool terminate = false, string signal = "SIGTERM", ControlTarget? target = null, bool reply = true, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
-        BroadcastAsync("revoke", new RevokeArguments(taskIds, terminate, signal).ToJson(), target, reply, timeout, null, cancellationToken);
-
-    public Task<IReadOnlyList<ControlReply>> RateLimitAsync(string taskName, string? rateLimit, ControlTarget? target = null, bool reply = true, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
-        BroadcastAsync("rate_limit", new RateLimitArguments(taskName, rateLimit).ToJson(), target, reply, timeout, null, cancellationToken);
-
-    public Task<IReadOnlyList<ControlReply>> TimeLimitAsync(string taskName, double? soft = null, double? hard = null, ControlTarget? target = null, bool reply = true, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
-        BroadcastAsync("time_limit", new TimeLimitArguments(taskName, hard, soft).ToJson(), target, reply, timeout, null, cancellationToken);
-
-    public Task<IReadOnlyList<ControlReply>> AddConsumerAsync(string queue, string? exchange = null, string exchangeType = "direct", string? routingKey = null, ControlTarget? target = null, bool reply = true, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
-        BroadcastAsync("add_consumer", new AddConsumerArguments(queue, exchange, exchangeType, routingKey).ToJson(), target, reply, timeout, null, cancellationToken);
-
-    public Task<IReadOnlyList<ControlReply>> CancelConsumerAsync(string queue, ControlTarget? target = null, bool reply = true, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
-        BroadcastAsync("cancel_consumer", new CancelConsumerArguments(queue).ToJson(), target, reply, timeout, null, cancellationToken);
-
-    public Task<IReadOnlyList<ControlReply>> PoolGrowAsync(int n = 1, ControlTarget? target = null, bool reply = true, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
-        BroadcastAsync("pool_grow", new PoolResizeArguments(n).ToJson(), target, reply, timeout, null, cancellationToken);
-
-    public Task<IReadOnlyList<ControlReply>> PoolShrinkAsync(int n = 1, ControlTarget? target = null, bool reply = true, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
-        BroadcastAsync("pool_shrink", new PoolResizeArguments(n).ToJson(), target, reply, timeout, null, cancellationToken);
-
-    public Task<IReadOnlyList<ControlReply>> AutoscaleAsync(int max, int min, ControlTarget? target = null, bool reply = true, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
-        BroadcastAsync("autoscale", new AutoscaleArguments(max, min).ToJson(), target, reply, timeout, null, cancellationToken);
-
-    /// <summary><c>enable_events</c>, <c>disable_events</c>, <c>heartbeat</c>, <c>shutdown</c> and other commands without arguments.</summary>
-    public Task<IReadOnlyList<ControlReply>> CommandAsync(string method, ControlTarget? target = null, bool reply = true, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
-        BroadcastAsync(method, [], target, reply, timeout, null, cancellationToken);
-
-    /// <summary>The arguments Celery 5.2.6's <c>inspect()</c> sends for each method (interop note 26).</summary>
-    public static JsonObject InspectArguments(string method) => method switch
-    {
-        "active" => new ActiveArguments().ToJson(),
-        "registered" => new RegisteredArguments([]).ToJson(),
-        "conf" => new ConfArguments().ToJson(),
-        _ => [],
-    };
 
     public async ValueTask DisposeAsync()
     {

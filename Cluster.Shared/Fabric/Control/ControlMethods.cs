@@ -1,4 +1,4 @@
-namespace ClusterQueue.Fabric.Pidbox;
+namespace ClusterQueue.Fabric.Control;
 
 /// <summary>The method names of Celery 5.2.6's control commands and the older names each one also answers to.</summary>
 public static class ControlMethods

@@ -1,4 +1,4 @@
-namespace ClusterQueue.Fabric.Pidbox;
+namespace ClusterQueue.Fabric.Control;
 
 /// <summary>The fixed reply texts of Celery 5.2.6's control commands, so every node answers word for word as a Python worker.</summary>
 public static class ControlReplies

@@ -3,7 +3,7 @@ using ClusterQueue.Transport;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace ClusterQueue.Fabric.Pidbox;
+namespace ClusterQueue.Fabric.Control;
 
 /// <summary>
 /// A node's mailbox: consumes <c>&lt;node&gt;.celery.pidbox</c> without acks, runs the commands meant for this node one at a
@@ -16,7 +16,7 @@ namespace ClusterQueue.Fabric.Pidbox;
 public sealed class PidboxNode : IAsyncDisposable
 {
     private readonly ITransport transport;
-    private readonly ControlHandlerRegistry handlers;
+    private readonly ControlDispatcher dispatcher;
     private readonly PidboxTopology topology;
     private readonly LamportClock? appClock;
     private readonly ILogger logger;
@@ -37,11 +37,11 @@ public sealed class PidboxNode : IAsyncDisposable
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(nodeName);
         this.transport = transport ?? throw new ArgumentNullException(nameof(transport));
-        this.handlers = handlers ?? throw new ArgumentNullException(nameof(handlers));
         NodeName = nodeName;
         topology = new PidboxTopology(settings);
         this.appClock = appClock;
         this.logger = logger ?? NullLogger.Instance;
+        dispatcher = new ControlDispatcher(nodeName, handlers ?? throw new ArgumentNullException(nameof(handlers)), this.logger);
     }
 
     public string NodeName { get; }
@@ -123,7 +123,7 @@ public sealed class PidboxNode : IAsyncDisposable
         appClock?.Forward();
         MailboxClock.Adjust(request.Clock);
         if (!selected) return;
-        var response = await DispatchAsync(request, cancellationToken).ConfigureAwait(false);
+        var response = await dispatcher.DispatchAsync(request, cancellationToken).ConfigureAwait(false);
         Interlocked.Increment(ref handled);
         if (!response.SendsReply || !request.WantsReply) return;
 
@@ -137,29 +137,6 @@ public sealed class PidboxNode : IAsyncDisposable
         {
             // A lost reply only makes the caller time out; the next request may find the broker back.
             logger.LogWarning(e, "pidbox {Node}: could not reply to {Method}", NodeName, request.Method);
-        }
-    }
-
-    private async Task<ControlResponse> DispatchAsync(ControlRequest request, CancellationToken cancellationToken)
-    {
-        if (!handlers.TryGet(request.Method, out var handler))
-        {
-            logger.LogWarning("pidbox {Node}: no such control command {Method}", NodeName, request.Method);
-            return ControlResponse.Error($"KeyError({Protocol.PythonRepr.Repr(request.Method)})");
-        }
-
-        try
-        {
-            return await handler.HandleAsync(request, cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            throw;
-        }
-        catch (Exception e)
-        {
-            logger.LogError(e, "pidbox {Node}: control command {Method} failed", NodeName, request.Method);
-            return ControlResponse.Error(ControlCommandException.ReprOf(e));
         }
     }
 }

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using ClusterQueue.Protocol;
 
-namespace ClusterQueue.Fabric.Pidbox;
+namespace ClusterQueue.Fabric.Control;
 
 /// <summary>Encodes and decodes pidbox requests and replies exactly as kombu 5.2.4 puts them on the wire.</summary>
 public static class ControlCodec

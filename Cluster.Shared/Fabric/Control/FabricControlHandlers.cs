@@ -1,7 +1,7 @@
 using ClusterQueue.Fabric.Events;
 using ClusterQueue.Fabric.Revocation;
 
-namespace ClusterQueue.Fabric.Pidbox;
+namespace ClusterQueue.Fabric.Control;
 
 /// <summary>The commands the fabric answers by itself; the worker adds the ones that touch its pool, consumers and requests.</summary>
 public static class FabricControlHandlers
@@ -58,6 +58,10 @@ public static class FabricControlHandlers
             dispatcher.TaskEventsEnabled = false;
             return ValueTask.FromResult(ControlReplies.TaskEventsDisabled(was));
         });
+
+    /// <summary><c>members</c>: the cluster as Akka.Cluster shows it to this node, each member with its status and roles.</summary>
+    public static IControlHandler Members(Func<IReadOnlyList<ClusterPlane.ClusterMember>> members) =>
+        new DelegateControlHandler("members", (_, _) => ValueTask.FromResult(ControlResponse.Reply(ClusterPlane.ClusterMembers.ToJson(members()))));
 
     /// <summary>The fabric's own commands for a node: ping, clock, revoked, revoke and the mingle hello.</summary>
     public static ControlHandlerRegistry CreateRegistry(string nodeName, RevokedTaskSet revoked, LamportClock appClock) =>

@@ -4,13 +4,13 @@ namespace ClusterQueue.Fabric.Membership;
 
 /// <summary>What the membership view knows of one node.</summary>
 /// <remarks><c>LastHeartbeat</c> is the local receive time of its latest worker or task event; <c>Offline</c> is set by <c>worker-offline</c>.</remarks>
-public sealed record MemberStatus(string Name, double Freq, DateTimeOffset LastHeartbeat, bool Offline, bool Alive, string? SwIdent, string? SwVer);
+public sealed record HeartbeatMember(string Name, double Freq, DateTimeOffset LastHeartbeat, bool Offline, bool Alive, string? SwIdent, string? SwVer);
 
 /// <summary>
 /// The cluster as seen from worker events, by Celery's monitor rules: a node is alive while its last event, by local
 /// receive time, is newer than 2 × freq; <c>worker-offline</c> makes it offline at once; task events count as heartbeats.
 /// </summary>
-public sealed class ClusterMembership
+public sealed class HeartbeatMembership
 {
     /// <summary>Celery's <c>HEARTBEAT_EXPIRE_WINDOW</c> of 200 %.</summary>
     public const double ExpireWindow = 2.0;
@@ -22,7 +22,7 @@ public sealed class ClusterMembership
     private readonly object gate = new();
     private readonly Dictionary<string, Member> members = new(StringComparer.Ordinal);
 
-    public ClusterMembership(TimeProvider? time = null) => this.time = time ?? TimeProvider.System;
+    public HeartbeatMembership(TimeProvider? time = null) => this.time = time ?? TimeProvider.System;
 
     /// <summary>Folds one event in, received now.</summary>
     public void Apply(ClusterEvent evt) => Apply(evt, time.GetUtcNow());
@@ -72,13 +72,13 @@ public sealed class ClusterMembership
     }
 
     /// <summary>Every node seen, with its state now, by name.</summary>
-    public IReadOnlyList<MemberStatus> Snapshot()
+    public IReadOnlyList<HeartbeatMember> Snapshot()
     {
         var now = time.GetUtcNow();
         lock (gate)
         {
             return [.. members.OrderBy(m => m.Key, StringComparer.Ordinal)
-                .Select(m => new MemberStatus(m.Key, m.Value.Freq, m.Value.LastHeartbeat, m.Value.Offline, IsAlive(m.Value, now), m.Value.SwIdent, m.Value.SwVer))];
+                .Select(m => new HeartbeatMember(m.Key, m.Value.Freq, m.Value.LastHeartbeat, m.Value.Offline, IsAlive(m.Value, now), m.Value.SwIdent, m.Value.SwVer))];
         }
     }
 

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using ClusterQueue.Protocol;
 
-namespace ClusterQueue.Fabric.Pidbox;
+namespace ClusterQueue.Fabric.Control;
 
 /// <summary>One remote-control command on a node, found by its method name or one of its aliases.</summary>
 public interface IControlHandler

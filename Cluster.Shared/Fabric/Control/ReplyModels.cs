@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using ClusterQueue.Protocol;
 
-namespace ClusterQueue.Fabric.Pidbox;
+namespace ClusterQueue.Fabric.Control;
 
 /// <summary>How a request reached the worker: the <c>delivery_info</c> of request info.</summary>
 public sealed record DeliveryInfo(string Exchange, string RoutingKey, int? Priority = 0, bool Redelivered = false)

@@ -1,4 +1,4 @@
-namespace ClusterQueue.Fabric.Pidbox;
+namespace ClusterQueue.Fabric.Control;
 
 /// <summary>The commands a node answers, keyed by method name and alias.</summary>
 public sealed class ControlHandlerRegistry

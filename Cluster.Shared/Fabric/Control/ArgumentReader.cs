@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace ClusterQueue.Fabric.Pidbox;
+namespace ClusterQueue.Fabric.Control;
 
 /// <summary>Typed reads of a command's arguments; a wrong type is a <see cref="ControlArgumentException"/> naming the argument.</summary>
 internal static class ArgumentReader

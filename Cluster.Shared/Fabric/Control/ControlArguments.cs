@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace ClusterQueue.Fabric.Pidbox;
+namespace ClusterQueue.Fabric.Control;
 
 /// <summary><c>active</c>: <c>{"safe": null}</c> from <c>inspect().active()</c>; with <c>safe</c> args are reprs.</summary>
 public sealed record ActiveArguments(bool? Safe = null)

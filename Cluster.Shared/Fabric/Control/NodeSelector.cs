@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace ClusterQueue.Fabric.Pidbox;
+namespace ClusterQueue.Fabric.Control;
 
 /// <summary>Decides whether a node acts on a request, as kombu's <c>Node.handle_message</c> does.</summary>
 /// <remarks>

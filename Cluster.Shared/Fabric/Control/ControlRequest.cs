@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace ClusterQueue.Fabric.Pidbox;
+namespace ClusterQueue.Fabric.Control;
 
 /// <summary>Where a node sends its reply: the reply exchange and the caller's oid as routing key.</summary>
 public sealed record ReplyAddress(string Exchange, string RoutingKey);
