@@ -11,8 +11,10 @@ using ClusterQueue.Transport;
 namespace ClusterQueue.Bench.Fabric;
 
 /// <summary>
-/// A ping broadcast to 1, 10 and 50 running worker nodes on one memory broker, timed until every reply is in, and the
-/// same ping through the <c>status</c> command, which also opens and closes its own broker connection and reply queue.
+/// A ping broadcast to 1, 10 and 50 running worker nodes on one memory broker and in one Akka cluster, timed until every
+/// reply is in: over the broker's pidbox, over the cluster carrier from a process outside the cluster (ClusterClient,
+/// as the CLI reaches it), and through the <c>status</c> command on the pidbox, which also opens and closes its own
+/// broker connection and reply queue.
 /// </summary>
 [MemoryDiagnoser]
 public class WorkerPingBenchmarks
@@ -21,6 +23,7 @@ public class WorkerPingBenchmarks
     private string brokerUrl = null!;
     private ITransport transport = null!;
     private PidboxClient client = null!;
+    private ClusterQueue.Fabric.ClusterPlane.ClusterControlClient clusterClient = null!;
 
     [Params(1, 10, 50)]
     public int Nodes { get; set; }
@@ -40,13 +43,28 @@ public class WorkerPingBenchmarks
             {
                 Name = $"node{i}@bench",
                 Concurrency = 1,
-                Fabric = new NodeFabricSettings { Mingle = new MingleSettings { Enabled = false } },
+                StateDb = "",
+                Fabric = new NodeFabricSettings
+                {
+                    Mingle = new MingleSettings { Enabled = false },
+                    Cluster = new ClusterQueue.Fabric.ClusterPlane.ClusterSettings { Seeds = workers.Count == 0 ? [] : [Seed] },
+                },
             };
             workers.Add((app, await WorkerNode.StartAsync(settings, app)));
         }
 
         transport = TransportRegistry.CreateDefault().Open(broker);
         client = new PidboxClient(transport);
+        clusterClient = await ClusterQueue.Fabric.ClusterPlane.ClusterControlClient.ConnectAsync(
+            new ClusterQueue.Fabric.ClusterPlane.ClusterSettings { Seeds = [Seed] }, new ControlSettings(), ClusterQueue.Config.AkkaConfiguration.Reference, TimeSpan.FromSeconds(10));
+
+        // Subscriptions spread by gossip: wait until every node answers on both carriers.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while ((await clusterClient.PingAsync(timeout: TimeSpan.FromSeconds(2), limit: Nodes)).Count < Nodes)
+        {
+            if (DateTime.UtcNow > deadline) throw new InvalidOperationException("not every node answers over the cluster");
+        }
+
         await PingAll();
     }
 
@@ -54,6 +72,7 @@ public class WorkerPingBenchmarks
     public async Task Cleanup()
     {
         await client.DisposeAsync();
+        await clusterClient.DisposeAsync();
         await transport.DisposeAsync();
         foreach (var (app, node) in workers)
         {
@@ -69,6 +88,16 @@ public class WorkerPingBenchmarks
         var replies = await client.PingAsync(timeout: TimeSpan.FromSeconds(30), limit: Nodes);
         return replies.Count == Nodes ? replies.Count : throw new InvalidOperationException($"only {replies.Count} of {Nodes} nodes replied");
     }
+
+    /// <summary>One broadcast over the cluster carrier from outside the cluster; returns when all <see cref="Nodes"/> replies are in.</summary>
+    [Benchmark]
+    public async Task<int> PingAllOverCluster()
+    {
+        var replies = await clusterClient.PingAsync(timeout: TimeSpan.FromSeconds(30), limit: Nodes);
+        return replies.Count == Nodes ? replies.Count : throw new InvalidOperationException($"only {replies.Count} of {Nodes} nodes replied over the cluster");
+    }
+
+    private string Seed => Akka.Cluster.Cluster.Get(workers[0].Node.ActorSystem).SelfAddress.ToString();
 
     /// <summary><c>Cluster.Node status</c> in process, naming every node so it ends at the last reply.</summary>
     [Benchmark]

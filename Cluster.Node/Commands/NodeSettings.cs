@@ -39,6 +39,7 @@ public sealed record NodeSettings(
         {
             settings.Result.Validate();
             settings.Worker.Validate();
+            configuration.GetSettings<ClusterQueue.Fabric.ClusterPlane.ClusterSettings>("cluster").Validate();
             settings.TaskDefaults.ApplyTo(new TaskOptions());
         }
         catch (ArgumentException e)

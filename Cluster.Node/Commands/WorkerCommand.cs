@@ -85,6 +85,9 @@ public static class WorkerCommand
 
         using var host = builder.Build();
         var signals = host.Services.GetRequiredService<SignalLifetime>();
+
+        // Taken before the run: RunAsync disposes the host and its services.
+        var hosted = host.Services.GetRequiredService<WorkerHostedService>();
         try
         {
             await host.RunAsync(cancellationToken).ConfigureAwait(false);
@@ -98,7 +101,7 @@ public static class WorkerCommand
             throw new CommandException(ExitCodes.Unavailable, e.Message);
         }
 
-        var downed = host.Services.GetRequiredService<WorkerHostedService>().Node.DownedByCluster;
+        var downed = hosted.Node.DownedByCluster;
         return (signals.WentCold ? ExitCodes.Failure : ExitCodes.Ok, downed);
     }
 }

@@ -138,6 +138,11 @@ public sealed class WorkerNode : IAsyncDisposable
         settings.Validate();
         logging ??= NullLoggerFactory.Instance;
         var name = settings.ResolveName(Dns.GetHostName());
+        if (!string.IsNullOrWhiteSpace(settings.StateDb))
+        {
+            ClusterQueue.Fabric.ClusterPlane.SqliteDurableStore.Open(settings.StateDb).Dispose();
+        }
+
         system ??= CreateActorSystem(settings, logging);
         NodeFabric fabric;
         try

@@ -10,6 +10,9 @@
 # fixed queue names without meeting each other; CQ_TEST_RABBITMQCTL runs rabbitmqctl against the node.
 
 RABBITMQ_TEST_VHOSTS=${RABBITMQ_TEST_VHOSTS:-200}
+# Address of the AMQP listener; another one lets clients in other network namespaces reach it.
+# Erlang distribution and epmd stay on 127.0.0.1.
+RABBITMQ_TEST_ADDRESS=${RABBITMQ_TEST_ADDRESS:-127.0.0.1}
 # The scripts under /usr/sbin switch to the system rabbitmq user, whose home holds the system cookie;
 # these run as the caller with the environment given here.
 RABBITMQ_BIN=/usr/lib/rabbitmq/bin
@@ -58,12 +61,12 @@ rabbitmq_start() {
   echo "[]." >"$dir/enabled_plugins"
   : >"$dir/rabbitmq-env.conf"
   cat >"$dir/rabbitmq.conf" <<CONF
-listeners.tcp.1 = 127.0.0.1:$amqp_port
+listeners.tcp.1 = $RABBITMQ_TEST_ADDRESS:$amqp_port
 loopback_users = none
 log.console = false
 log.file.level = warning
 CONF
-  RABBITMQ_NODENAME=$RABBITMQ_TEST_NODE RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_NODE_PORT=$amqp_port \
+  RABBITMQ_NODENAME=$RABBITMQ_TEST_NODE RABBITMQ_NODE_IP_ADDRESS=$RABBITMQ_TEST_ADDRESS RABBITMQ_NODE_PORT=$amqp_port \
     RABBITMQ_DIST_PORT=$dist_port RABBITMQ_MNESIA_BASE="$dir/mnesia" RABBITMQ_LOG_BASE="$dir/log" \
     RABBITMQ_CONFIG_FILE="$dir/rabbitmq.conf" RABBITMQ_ENABLED_PLUGINS_FILE="$dir/enabled_plugins" \
     RABBITMQ_PLUGINS_EXPAND_DIR="$dir/plugins-expand" RABBITMQ_PID_FILE="$dir/rabbitmq.pid" \
@@ -88,10 +91,10 @@ exec env HOME="$dir/home" ERL_EPMD_PORT="$RABBITMQ_TEST_EPMD_PORT" ERL_EPMD_ADDR
   RABBITMQ_CONF_ENV_FILE="$dir/rabbitmq-env.conf" $RABBITMQ_BIN/rabbitmqctl -n "$RABBITMQ_TEST_NODE" "\$@"
 CTL
   chmod +x "$dir/rabbitmqctl"
-  export CQ_TEST_AMQP_URL="amqp://guest:guest@127.0.0.1:$amqp_port/"
+  export CQ_TEST_AMQP_URL="amqp://guest:guest@$RABBITMQ_TEST_ADDRESS:$amqp_port/"
   export CQ_TEST_AMQP_VHOSTS=$RABBITMQ_TEST_VHOSTS
   export CQ_TEST_RABBITMQCTL="$dir/rabbitmqctl"
-  echo "private RabbitMQ $RABBITMQ_TEST_NODE on 127.0.0.1:$amqp_port" >&2
+  echo "private RabbitMQ $RABBITMQ_TEST_NODE on $RABBITMQ_TEST_ADDRESS:$amqp_port" >&2
 }
 
 # One definitions import creates every vhost at once; a rabbitmqctl call per vhost costs a second each.

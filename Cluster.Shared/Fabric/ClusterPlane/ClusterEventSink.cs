@@ -14,5 +14,5 @@ public sealed class ClusterEventSink(ActorSystem system)
 
     /// <summary>Subscribes <paramref name="subscriber"/> to the event topic; it receives <see cref="EventsPublished"/>, and a <see cref="SubscribeAck"/> first.</summary>
     public static void Subscribe(ActorSystem system, IActorRef subscriber) =>
-        DistributedPubSub.Get(system).Mediator.Tell(new Subscribe(ClusterTopics.Events, subscriber));
+        DistributedPubSub.Get(system).Mediator.Tell(new Subscribe(ClusterTopics.Events, subscriber), subscriber);
 }

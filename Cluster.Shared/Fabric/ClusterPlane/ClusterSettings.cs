@@ -68,7 +68,7 @@ public sealed record ClusterSettings
             throw new ArgumentException($"cluster-queue.cluster.seeds: '{seed}' is not an address like akka.tcp://{SystemName}@10.0.0.5:4053", "cluster-queue.cluster.seeds", e);
         }
 
-        if (address.System != SystemName || address.Host is null || address.Port is null or 0)
+        if (address.System != SystemName || address.Host is null || address.Port is not (> 0 and <= 65535))
         {
             throw new ArgumentException($"cluster-queue.cluster.seeds: '{seed}' must name the system {SystemName}, a host and a port, like akka.tcp://{SystemName}@10.0.0.5:4053", "cluster-queue.cluster.seeds");
         }

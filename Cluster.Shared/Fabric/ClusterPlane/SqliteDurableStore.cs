@@ -32,25 +32,46 @@ public sealed class SqliteDurableStore : ReceiveActor
             throw new ArgumentException("akka.cluster.distributed-data.durable.sqlite.path must name the state db file");
         }
 
-        SQLitePCL.Batteries_V2.Init();
         serializer = (SerializerWithStringManifest)Context.System.Serialization.FindSerializerForType(typeof(DurableDataEnvelope));
         manifest = serializer.Manifest(new DurableDataEnvelope(GCounter.Empty));
-        connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ToString());
         try
         {
-            connection.Open();
-            Execute("PRAGMA busy_timeout = 30000;");
-            Execute("PRAGMA journal_mode = WAL;");
-            Execute("CREATE TABLE IF NOT EXISTS ddata (key TEXT PRIMARY KEY, data BLOB NOT NULL);");
+            connection = Open(path);
         }
-        catch (SqliteException e)
+        catch (IOException e)
         {
-            connection.Dispose();
-            throw new LoadFailedException($"cannot open the state db '{path}': {e.Message}", e);
+            throw new LoadFailedException(e.Message, e);
         }
 
         Receive<LoadAll>(_ => LoadAll());
         Receive<Store>(Save);
+    }
+
+    /// <summary>
+    /// Opens the state db and makes its table. A node calls it before it starts, so a file that cannot be opened
+    /// stops the start with an <see cref="IOException"/> naming it, instead of a replicator that never answers.
+    /// </summary>
+    public static SqliteConnection Open(string path)
+    {
+        SQLitePCL.Batteries_V2.Init();
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ToString());
+        try
+        {
+            connection.Open();
+            foreach (var sql in new[] { "PRAGMA busy_timeout = 30000;", "PRAGMA journal_mode = WAL;", "CREATE TABLE IF NOT EXISTS ddata (key TEXT PRIMARY KEY, data BLOB NOT NULL);" })
+            {
+                using var command = connection.CreateCommand();
+                command.CommandText = sql;
+                command.ExecuteNonQuery();
+            }
+
+            return connection;
+        }
+        catch (SqliteException e)
+        {
+            connection.Dispose();
+            throw new IOException($"cannot open the state db '{path}': {e.Message}", e);
+        }
     }
 
     protected override void PostStop() => connection.Dispose();
@@ -97,12 +118,5 @@ public sealed class SqliteDurableStore : ReceiveActor
             Context.GetLogger().Error(e, "state db: could not store replicated data '{0}'", store.Key);
             store.Reply?.ReplyTo.Tell(store.Reply.FailureMessage);
         }
-    }
-
-    private void Execute(string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
     }
 }

@@ -103,14 +103,14 @@ public sealed class ClusterKit : IAsyncDisposable
     /// Starts a node on an app of its own; <paramref name="app"/> lets two nodes share a result store. Unless the
     /// settings name seeds, the node joins the Akka cluster of the kit's nodes through one that still runs.
     /// </summary>
-    public async Task<WorkerNode> StartAsync(WorkerSettings settings, ClusterQueueApp? app = null)
+    public async Task<WorkerNode> StartAsync(WorkerSettings settings, ClusterQueueApp? app = null, Microsoft.Extensions.Logging.ILoggerFactory? logging = null)
     {
         if (settings.Fabric.Cluster.Seeds.Count == 0 && Seed is { } seed)
         {
             settings = settings with { Fabric = settings.Fabric with { Cluster = settings.Fabric.Cluster with { Seeds = [seed] } } };
         }
 
-        var node = await WorkerNode.StartAsync(settings, app ?? App()).WaitAsync(Patience);
+        var node = await WorkerNode.StartAsync(settings, app ?? App(), logging).WaitAsync(Patience);
         lock (_nodes)
         {
             _nodes.Add(node);
