@@ -76,7 +76,7 @@ public sealed class ClusterControlClient : IControlCarrier
 
         var receptionists = cluster.Seeds.Select(seed => new RootActorPath(ClusterSettings.SeedAddress(seed)) / "system" / "receptionist").ToList();
         // A command's output is its replies: Akka says only what went wrong.
-        var config = ConfigurationFactory.ParseString("akka.actor.provider = remote\nakka.loglevel = WARNING\nakka.stdout-loglevel = WARNING")
+        var config = ConfigurationFactory.ParseString("akka.actor.provider = remote\nakka.extensions = []\nakka.loglevel = WARNING\nakka.stdout-loglevel = WARNING")
             .WithFallback((cluster with { Seeds = [] }).ToAkkaConfig([]))
             .WithFallback(akka);
         var setup = BootstrapSetup.Create().WithConfig(config).And(new Akka.Hosting.Logging.LoggerFactorySetup(logging ?? NullLoggerFactory.Instance));

@@ -38,7 +38,7 @@ public sealed class ClusterPlaneTests : IAsyncLifetime
     [Fact]
     public async Task Cluster_messages_round_trip_through_the_allow_listed_serializer()
     {
-        var system = ActorSystem.Create("roundtrip", ConfigurationFactory.ParseString("akka.actor.provider = local\nakka.loggers = [\"Akka.Event.DefaultLogger\"]").WithFallback(AkkaConfiguration.Reference));
+        var system = ActorSystem.Create("roundtrip", ConfigurationFactory.ParseString("akka.actor.provider = local\nakka.extensions = []\nakka.loggers = [\"Akka.Event.DefaultLogger\"]").WithFallback(AkkaConfiguration.Reference));
         try
         {
             var message = new ControlAnswer([1, 2, 3], 42);
@@ -180,6 +180,49 @@ public sealed class ClusterPlaneTests : IAsyncLifetime
 
         Assert.Contains("akka.tcp://cluster-queue@127.0.0.1:9", error.Message);
     }
+
+    [Fact]
+    public async Task With_TLS_members_join_each_other_and_a_member_without_it_cannot()
+    {
+        var pfx = Path.Combine(_kit.Directory, "node.pfx");
+        using (var key = System.Security.Cryptography.RSA.Create(2048))
+        {
+            var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=localhost", key, System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+            using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+            await File.WriteAllBytesAsync(pfx, certificate.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pfx, "secret"));
+        }
+
+        // A self-signed certificate is trusted by nobody, so validation is suppressed here; a real deployment's authority is trusted.
+        var tls = $$"""
+            akka.remote.dot-netty.tcp.enable-ssl = true
+            akka.remote.dot-netty.tcp.ssl { suppress-validation = true, certificate { path = "{{pfx}}", password = "secret" } }
+            """;
+        var first = Member(tls, seed: null);
+        var seed = Akka.Cluster.Cluster.Get(first).SelfAddress.ToString();
+        var second = Member(tls, seed);
+        var plain = Member("", seed);
+        try
+        {
+            await ClusterMembers.JoinAsync(first, new ClusterSettings(), CancellationToken.None);
+            await ClusterMembers.JoinAsync(second, new ClusterSettings { Seeds = [seed] }, CancellationToken.None);
+            await ClusterKit.EventuallyAsync(() => ClusterMembers.Snapshot(first).Count(m => m.IsUp) == 2, "the TLS member to be Up");
+
+            var refused = await Assert.ThrowsAsync<ClusterJoinException>(() =>
+                ClusterMembers.JoinAsync(plain, new ClusterSettings { Seeds = [seed], JoinTimeout = TimeSpan.FromSeconds(5) }, CancellationToken.None));
+
+            Assert.Contains(seed, refused.Message);
+            Assert.Equal(2, ClusterMembers.Snapshot(first).Count);
+        }
+        finally
+        {
+            await Task.WhenAll(plain.Terminate(), second.Terminate(), first.Terminate());
+        }
+    }
+
+    private static ActorSystem Member(string extra, string? seed) =>
+        ActorSystem.Create(ClusterSettings.SystemName, ConfigurationFactory.ParseString(extra + "\nakka.loglevel = OFF\nakka.stdout-loglevel = OFF\nakka.loggers = [\"Akka.Event.DefaultLogger\"]\nakka.cluster.distributed-data.durable.keys = []")
+            .WithFallback(new ClusterSettings { Seeds = seed is null ? [] : [seed] }.ToAkkaConfig(["worker"]))
+            .WithFallback(AkkaConfiguration.Reference));
 
     [Theory]
     [InlineData("cluster-queue@host:4053")]
