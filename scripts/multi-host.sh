@@ -6,6 +6,9 @@
 #
 #   sudo scripts/multi-host.sh      # CQ_NODE_DLL=path/Cluster.Node.dll skips the build
 #
+# Last, a partition: w3 loses its link while running late-ack tasks; the majority downs it, no task is lost,
+# and w3 joins again once the link is back.
+#
 # Prints one line per step and ends with 'multi-host: PASS' (exit 0) or 'multi-host: FAIL: ...' (exit 1).
 # Everything it creates (namespaces, veths, bridge, processes, files) is removed on any exit.
 set -Eeuo pipefail
@@ -27,6 +30,8 @@ exit_status=0
 work=""
 made_bridge=0
 made_ns=()
+# Background senders of the partition scenario.
+bg_pids=()
 reported=0
 failed_at=""
 
@@ -82,6 +87,7 @@ cleanup() {
     echo "multi-host: FAIL: ${failed_at:-exit status $status}"
     show_logs
   fi
+  for i in "${bg_pids[@]}"; do kill -TERM "$i" 2>/dev/null; done
   stop_workers "${workers[@]}"
   if [[ -n "$work" && -f "$work/rabbitmq.env" ]]; then
     ip netns exec "$(ns broker)" bash -c 'source scripts/test-servers/rabbitmq.sh; source "$1"; rabbitmq_stop' \
@@ -109,6 +115,16 @@ trap 'failed_at="interrupted"; exit 1' INT TERM
 
 (( EUID == 0 )) || fail "run as root (it creates network namespaces)"
 work=$(mktemp -d "${TMPDIR:-/tmp}/cq-multi-host.XXXXXX")
+work=$(cd "$work" && pwd)
+# One result backend for every host (the namespaces share the filesystem), so the client sees what any worker
+# stored. SQLAlchemy's form: sqlite:/// followed by the absolute path.
+results="sqlite:///$work/results.db"
+# The partition must resolve within the script's time: the resolver acts 5 s after membership settles (20 s by
+# default); the failure detector's pause is Akka's default, stated so the timing here does not move with it.
+cat >"$work/partition.conf" <<'EOF'
+akka.cluster.split-brain-resolver.stable-after = 5s
+akka.cluster.failure-detector.acceptable-heartbeat-pause = 3s
+EOF
 
 # The broker's namespace has no way out, so install RabbitMQ (if missing) from here.
 bash -c 'source scripts/test-servers/rabbitmq.sh && rabbitmq_install' || fail "could not install rabbitmq-server"
@@ -159,11 +175,13 @@ step "broker: $url"
 start_worker() {
   local w=$1 dir=$work/$1
   local args=(worker -b "$url" -n "$w@host${w#w}" --cluster-host "${addr[$w]}" --cluster-port 4053
-    --acks-late -c 2 -l info)
+    --acks-late -c 2 -l info --config "$work/partition.conf" --result-backend "$results")
   [[ "$w" == w1 ]] || args+=(--seed "$seed")
   mkdir -p "$dir"
+  # A 4 s AMQP heartbeat makes RabbitMQ drop a cut-off worker's connection, and requeue its unacked tasks, in
+  # seconds rather than minutes.
   (cd "$dir" && exec ip netns exec "$(ns "$w")" env CQ_CONTROL__PIDBOX=off CQ_NODE__STATE_DB="$dir/state.db" \
-    dotnet "$dll" "${args[@]}") >>"$dir/worker.log" 2>&1 &
+    CQ_BROKER__HEARTBEAT=4s dotnet "$dll" "${args[@]}") >>"$dir/worker.log" 2>&1 &
   worker_pid[$w]=$!
 }
 
@@ -260,3 +278,123 @@ step "revocation: w3 rejoined with its old state db and answers"
 client inspect revoked --carrier cluster -d w3@host3 -t 10 || { cat "$work/out"; fail "inspect revoked failed"; }
 grep -q "$task_id" "$work/out" || { cat "$work/out"; fail "w3 does not hold the id revoked while it was down"; }
 step "revocation: w3 holds $task_id"
+
+# Partition: w3's link goes down while it runs late-ack tasks. The majority (w1, w2) downs and removes it, the
+# broker requeues what w3 held unacked, so every task still succeeds; w3 keeps running, starts again and joins
+# as soon as the link is back.
+
+# The CLI in the client namespace for commands that reach only the broker and the result backend.
+cli() {
+  mkdir -p "$work/client"
+  (cd "$work/client" && exec ip netns exec "$(ns client)" timeout 60 dotnet "$dll" "$@")
+}
+
+# Sets member to the status of $1 that status over the cluster shows, 'absent' when not listed; fails when
+# status itself fails (which says nothing about the member).
+member=""
+member_status() {
+  client status --carrier cluster || return 1
+  member=$(sed -n "s/^->  $1: \([A-Za-z]*\) .*/\1/p" "$work/out")
+  member=${member:-absent}
+}
+
+w3_alive() {
+  kill -0 "${worker_pid[w3]}" 2>/dev/null && return 0
+  local s=0
+  wait "${worker_pid[w3]}" || s=$?
+  unset "worker_pid[w3]"
+  fail "w3 exited (status $s) during the partition instead of starting again and rejoining"
+}
+
+for i in "${!hosts[@]}"; do [[ "${hosts[$i]}" == w3 ]] && w3_link=$(veth "$i"); done
+tasks=40 lanes=4
+# One by one the tasks go out slower than the pool of 6 runs them, so nobody consumes while they are sent: then
+# each worker reserves a full window of unacked tasks at once, and w3 holds several when its link goes down.
+client control cancel_consumer celery --carrier cluster -d "$nodes" -t 10 || { cat "$work/out"; fail "control cancel_consumer failed"; }
+n=$(replies)
+(( n == 3 )) || { cat "$work/out"; fail "control cancel_consumer got $n replies, want 3"; }
+step "partition: sending $tasks late-ack tasks.sleep(1) from $(ns client) ($lanes senders) with consumers cancelled"
+for (( l = 0; l < lanes; l++ )); do
+  (
+    for (( k = 0; k < tasks / lanes; k++ )); do
+      cli call tasks.sleep -a '[1]' -b "$url" --result-backend "$results" || exit 1
+    done
+  ) >"$work/ids.$l" 2>"$work/send.$l.log" &
+  bg_pids+=($!)
+done
+for i in "${bg_pids[@]}"; do
+  wait "$i" || { cat "$work"/send.*.log; fail "sending the tasks failed"; }
+done
+bg_pids=()
+mapfile -t ids < <(cat "$work"/ids.* | grep -E '^[0-9a-f-]{36}$')
+(( ${#ids[@]} == tasks )) || { cat "$work"/ids.* "$work"/send.*.log; fail "call printed ${#ids[@]} task ids, want $tasks"; }
+client control add_consumer celery --carrier cluster -d "$nodes" -t 10 || { cat "$work/out"; fail "control add_consumer failed"; }
+n=$(replies)
+(( n == 3 )) || { cat "$work/out"; fail "control add_consumer got $n replies, want 3"; }
+step "partition: $tasks tasks sent, consumers added again"
+deadline=$((SECONDS + 30))
+until client inspect active --carrier cluster -d w3@host3 -t 5 && grep -q "tasks.sleep" "$work/out"; do
+  (( SECONDS <= deadline )) || { cat "$work/out"; fail "w3 was not seen running a task within 30 s"; }
+  sleep 0.2
+done
+ip link set "$w3_link" down
+cut_at=$SECONDS
+step "partition: w3 runs $(grep -c 'tasks.sleep' "$work/out") task(s); its link $w3_link is down"
+
+deadline=$((cut_at + 30))
+while ! { member_status w3@host3 && [[ "$member" == Unreachable ]]; }; do
+  w3_alive
+  (( SECONDS <= deadline )) || { cat "$work/out"; fail "w3 was not Unreachable within 30 s of the cut (status: ${member:-none})"; }
+  # Unreachable lasts only about stable-after (5 s) before the majority downs w3.
+  sleep 0.2
+done
+step "partition: w3 is Unreachable after $((SECONDS - cut_at)) s"
+deadline=$((SECONDS + 60))
+while ! { member_status w3@host3 && [[ "$member" == absent ]]; }; do
+  w3_alive
+  (( SECONDS <= deadline )) || { cat "$work/out"; fail "w3 was not downed and removed within 60 s (status: $member)"; }
+  sleep 1
+done
+step "partition: w3 downed and removed after $((SECONDS - cut_at)) s"
+
+# Every task must succeed on one worker or another; a task w3 took and could not ack is run again elsewhere.
+deadline=$((SECONDS + 90))
+pending=("${ids[@]}")
+while :; do
+  left=()
+  for id in "${pending[@]}"; do
+    cli result "$id" --json --result-backend "$results" >/dev/null 2>&1 || left+=("$id")
+  done
+  pending=("${left[@]}")
+  (( ${#pending[@]} == 0 )) && break
+  w3_alive
+  if (( SECONDS > deadline )); then
+    for id in "${pending[@]}"; do cli result "$id" --json --result-backend "$results" 2>&1 || true; done
+    fail "${#pending[@]} of $tasks tasks did not reach SUCCESS within 90 s"
+  fi
+  sleep 1
+done
+runs=""
+for w in "${workers[@]}"; do
+  runs+=" $w $(grep 'tasks.sleep\[' "$work/$w/worker.log" | grep -c 'succeeded' || true),"
+done
+twice=$(cat "$work"/w?/worker.log | grep 'succeeded' | grep -o 'tasks.sleep\[[^]]*\]' | sort | uniq -d | wc -l || true)
+step "partition: all $tasks tasks SUCCESS after $((SECONDS - cut_at)) s; ran on${runs%,}; $twice ran twice"
+
+# Downed by the majority, w3 must also have noticed and started again rather than ended.
+deadline=$((SECONDS + 30))
+until grep -q "downed by the cluster; starting again and rejoining" "$work/w3/worker.log"; do
+  w3_alive
+  (( SECONDS <= deadline )) || fail "w3 did not report being downed within 30 s"
+  sleep 1
+done
+w3_alive
+step "partition: w3 was downed by the cluster and keeps running"
+
+ip link set "$w3_link" master "$bridge" up
+ip -n "$(ns w3)" addr show dev eth0 | grep -q "inet ${addr[w3]}/" || ip -n "$(ns w3)" addr add "${addr[w3]}/24" dev eth0
+healed_at=$SECONDS
+step "partition: link $w3_link up again"
+await_up "w1@host1,w2@host2,w3@host3"
+await_ping w3@host3
+step "partition: w3 joined again after $((SECONDS - healed_at)) s and answers"

@@ -45,21 +45,35 @@ public static class WorkerCommand
 
             // A node the cluster downed (the losing side of a partition) starts again in a new actor system and joins
             // again once it reaches the seeds; any other end of the host ends the command.
+            var rejoining = false;
             while (true)
             {
-                var (code, downed) = await RunHostAsync(settings, workerSettings, clusterApp, level, output, cancellationToken).ConfigureAwait(false);
+                int code;
+                bool downed;
+                try
+                {
+                    (code, downed) = await RunHostAsync(settings, workerSettings, clusterApp, level, output, rejoining, cancellationToken).ConfigureAwait(false);
+                }
+                catch (ClusterQueue.Fabric.ClusterPlane.ClusterJoinException e) when (rejoining && !cancellationToken.IsCancellationRequested)
+                {
+                    // The partition may last: a node that was a member keeps trying, where a first start gives up.
+                    await output.WriteLineAsync($"{nodeName}: {e.Message}; trying again").ConfigureAwait(false);
+                    continue;
+                }
+
                 if (!downed || cancellationToken.IsCancellationRequested)
                 {
                     return code;
                 }
 
+                rejoining = true;
                 await output.WriteLineAsync($"{nodeName}: downed by the cluster; starting again and rejoining").ConfigureAwait(false);
             }
         });
         return command;
     }
 
-    private static async Task<(int Code, bool Downed)> RunHostAsync(NodeSettings settings, Worker.WorkerSettings workerSettings, Client.ClusterQueueApp clusterApp, LogLevel level, TextWriter output, CancellationToken cancellationToken)
+    private static async Task<(int Code, bool Downed)> RunHostAsync(NodeSettings settings, Worker.WorkerSettings workerSettings, Client.ClusterQueueApp clusterApp, LogLevel level, TextWriter output, bool rejoining, CancellationToken cancellationToken)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ApplicationName = "Cluster.Node" });
         builder.Logging.ClearProviders();
@@ -96,7 +110,7 @@ public static class WorkerCommand
         {
             throw new CommandException(ExitCodes.Failure, e.Message);
         }
-        catch (ClusterQueue.Fabric.ClusterPlane.ClusterJoinException e)
+        catch (ClusterQueue.Fabric.ClusterPlane.ClusterJoinException e) when (!rejoining)
         {
             throw new CommandException(ExitCodes.Unavailable, e.Message);
         }
