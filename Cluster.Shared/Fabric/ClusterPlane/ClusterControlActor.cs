@@ -60,7 +60,8 @@ public sealed class ClusterControlActor : ReceiveActor
 
         // The cluster carrier needs no ticket: the sender is the caller's gatherer for this one request.
         if (!response.SendsReply || sender.IsNobody()) return;
-        var reply = ControlCodec.EncodeReply(new ControlReply(dispatcher.NodeName, response.Value, null, MailboxClock.Forward()));
-        sender.Tell(new ControlAnswer(reply.Body.ToArray(), MailboxClock.Value));
+        var clock = MailboxClock.Forward();
+        var reply = ControlCodec.EncodeReply(new ControlReply(dispatcher.NodeName, response.Value, null, clock));
+        sender.Tell(new ControlAnswer(reply.Body.ToArray(), clock));
     }
 }

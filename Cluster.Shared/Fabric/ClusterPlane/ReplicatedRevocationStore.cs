@@ -62,12 +62,16 @@ public sealed class ReplicatedRevocationStore : IRevocationStore
         Write(map => entries.Aggregate(map, (m, e) => m.SetItem(self, e.Id, (long)Math.Round(e.RevokedAt * 1000))));
     }
 
+    /// <summary>
+    /// Drops expired or evicted ids without waiting: a removal lost in a crash costs nothing, since the ids are purged
+    /// again when loaded. So only a revoke waits on the replicator, and expiry inside a command never does.
+    /// </summary>
     public void Remove(IReadOnlyCollection<string> ids)
     {
         ArgumentNullException.ThrowIfNull(ids);
         if (ids.Count == 0) return;
         var self = cluster.SelfUniqueAddress;
-        Write(map => ids.Where(map.ContainsKey).Aggregate(map, (m, id) => m.Remove(self, id)));
+        replicator.Tell(Dsl.Update(Key, LWWDictionary<string, long>.Empty, WriteLocal.Instance, map => ids.Where(map.ContainsKey).Aggregate(map, (m, id) => m.Remove(self, id))));
     }
 
     /// <summary>Merges every replicated change into <paramref name="revoked"/> from now on.</summary>

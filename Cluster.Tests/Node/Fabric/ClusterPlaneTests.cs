@@ -49,6 +49,12 @@ public sealed class ClusterPlaneTests : IAsyncLifetime
             Assert.IsType<ClusterSerialization>(serializer);
             Assert.Equal([1, 2, 3], back.Body);
             Assert.Equal(42, back.Clock);
+            var command = (ControlCommand)serializer.FromBinary(serializer.ToBinary(new ControlCommand([4, 5], 7)), typeof(ControlCommand));
+            Assert.Equal([4, 5], command.Body);
+            Assert.Equal(7, command.Clock);
+            var events = (EventsPublished)serializer.FromBinary(serializer.ToBinary(new EventsPublished("task.multi", [6])), typeof(EventsPublished));
+            Assert.Equal("task.multi", events.RoutingKey);
+            Assert.Equal([6], events.Body);
             var intruder = system.Serialization.FindSerializerForType(typeof(ControlAnswer));
             var refused = Assert.ThrowsAny<Exception>(() => intruder.ToBinary(new Intruder("x")));
             Assert.Contains("Unsafe Type", refused.Message);
