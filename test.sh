@@ -40,6 +40,7 @@ if [[ -f "$trx" ]]; then
   get() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$counters"; }
   passed=$(get passed); failed=$(get failed); total=$(get total); executed=$(get executed)
   skipped=$(( total - executed ))
+  if (( ${failed:-0} > 0 )); then python3 scripts/trx-failures.py "$trx" || true; fi
   echo "tests: ${passed:-0} passed, ${failed:-0} failed, ${skipped} skipped"
   if (( ${executed:-0} == 0 )); then echo "no test ran" >&2; status=1; fi
   if (( skipped > 0 )); then echo "skipped tests are not allowed: every test must run" >&2; status=1; fi
