@@ -37,6 +37,7 @@ public sealed record NodeSettings(
             configuration.GetSettings<TaskDefaults>("task"));
         try
         {
+            settings.Broker.Validate();
             settings.Result.Validate();
             settings.Worker.Validate();
             configuration.GetSettings<ClusterQueue.Fabric.ClusterPlane.ClusterSettings>("cluster").Validate();

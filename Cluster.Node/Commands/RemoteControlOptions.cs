@@ -120,6 +120,14 @@ public sealed class RemoteControlOptions
         }
 
         var app = settings.OpenApp(new TaskRegistry(), withResults: false);
+        if (!app.Transport.Broadcasts)
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw new ConfigException(
+                $"broker {settings.DisplayBroker} has no broadcast, so remote control travels on the cluster only: give a node's address with --seed or cluster-queue.cluster.seeds",
+                key: "cluster-queue.cluster.seeds");
+        }
+
         return new RemoteControlSession(app, new PidboxClient(app.Transport, control), control.ReplyTimeout);
     }
 }

@@ -97,7 +97,8 @@ internal sealed class NodeFabric : IAsyncDisposable
     }
 
     /// <summary>
-    /// Starts answering remote control, on the cluster and (unless <c>control.pidbox</c> is off) on the broker, and
+    /// Starts answering remote control, on the cluster and (unless <c>control.pidbox</c> is off or the broker has no
+    /// broadcast) on the broker, and
     /// sends worker-online, then a heartbeat every interval.
     /// </summary>
     public async Task StartControlAsync(ControlHandlerRegistry handlers, Func<WorkerLoad> load, CancellationToken cancellationToken)
@@ -110,7 +111,7 @@ internal sealed class NodeFabric : IAsyncDisposable
 
         // Processes outside the cluster (the CLI) reach the topic through the receptionist, with Akka's ClusterClient.
         Akka.Cluster.Tools.Client.ClusterClientReceptionist.Get(System);
-        if (_settings.Control.Pidbox)
+        if (_settings.Control.Pidbox && _transport.Broadcasts)
         {
             _pidbox = await StartPidboxAsync(cancellationToken).ConfigureAwait(false);
             _pidboxSupervision = Task.Run(() => KeepPidboxAsync(_stopping.Token));
@@ -161,7 +162,7 @@ internal sealed class NodeFabric : IAsyncDisposable
     /// </summary>
     private async Task MingleAsync(CancellationToken cancellationToken)
     {
-        if (!_settings.Mingle.Enabled)
+        if (!_settings.Mingle.Enabled || !_transport.Broadcasts)
         {
             return;
         }

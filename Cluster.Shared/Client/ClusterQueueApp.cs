@@ -76,8 +76,16 @@ public sealed class ClusterQueueApp : IAsyncDisposable
         TransportRegistry? transports = null)
     {
         var transport = (transports ?? TransportRegistry.CreateDefault()).Open(broker, logging);
-        var results = result is null ? null : ResultBackends.Open(result, transport: transport);
-        return new ClusterQueueApp(transport, results, tasks, publish, logging, time: null, ownsConnections: true);
+        try
+        {
+            var results = result is null ? null : ResultBackends.Open(result, transport: transport);
+            return new ClusterQueueApp(transport, results, tasks, publish, logging, time: null, ownsConnections: true);
+        }
+        catch
+        {
+            transport.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            throw;
+        }
     }
 
     public ITransport Transport { get; }

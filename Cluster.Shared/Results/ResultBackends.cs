@@ -34,6 +34,10 @@ public static class ResultBackends
         {
             "memory" => new MemoryResultBackend(settings.Expires, time),
             "sqlite" => new SqliteResultBackend(SqlitePath(url, rest), settings, time),
+            "rpc" when transport is Transport.Sqs.SqsTransport => throw new UnsupportedResultBackendException(
+                url,
+                "rpc:// cannot be used with an SQS broker: every client would get a reply queue of its own on SQS that nobody ever deletes "
+                + "(Celery warns against it too); use a result store such as sqlite:///results.db"),
             "rpc" => new RpcResultBackend(
                 transport ?? throw new UnsupportedResultBackendException(url, "rpc:// sends results over the broker, so it needs the broker's transport"),
                 settings,

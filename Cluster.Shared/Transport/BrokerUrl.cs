@@ -55,4 +55,36 @@ public sealed record BrokerUrl(string Original, string Scheme, string Rest)
 
         return name;
     }
+
+    /// <summary>
+    /// The parts of an SQS URL as kombu reads them: <c>sqs://KEY:SECRET@</c> with URL-decoded credentials (empty for
+    /// <c>sqs://</c>, which leaves them to the settings and the SDK's default chain), and an optional
+    /// <c>host:port</c> that kombu takes as an <c>http://</c> endpoint (empty when there is none).
+    /// </summary>
+    public (string AccessKey, string Secret, string Endpoint) SqsParts()
+    {
+        var at = Rest.LastIndexOf('@');
+        var host = (at < 0 ? Rest : Rest[(at + 1)..]).TrimEnd('/');
+        if (host.Contains('/', StringComparison.Ordinal) || host.Contains('?', StringComparison.Ordinal)
+            || (host.Length > 0 && Uri.CheckHostName(host.Split(':')[0]) == UriHostNameType.Unknown))
+        {
+            throw new BrokerUrlException(
+                Original, "an sqs URL is sqs://, sqs://KEY:SECRET@ or sqs://KEY:SECRET@host:port (a local server); it takes no path or query");
+        }
+
+        var endpoint = host.Length > 0 ? "http://" + host : "";
+        if (at < 0)
+        {
+            return ("", "", endpoint);
+        }
+
+        var user = Rest[..at];
+        var colon = user.IndexOf(':', StringComparison.Ordinal);
+        if (colon <= 0)
+        {
+            throw new BrokerUrlException(Original, "credentials in an sqs URL are written KEY:SECRET@ (URL-encode a secret that holds / or +)");
+        }
+
+        return (Uri.UnescapeDataString(user[..colon]), Uri.UnescapeDataString(user[(colon + 1)..]), endpoint);
+    }
 }

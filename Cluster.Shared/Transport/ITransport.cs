@@ -30,6 +30,12 @@ public interface ITransport : IAsyncDisposable
     ValueTask<long> PurgeQueueAsync(string queue, CancellationToken cancellationToken = default);
 
     ValueTask DeleteQueueAsync(string queue, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Whether fanout and topic exchanges reach queues that other processes declared. False on SQS, where each process
+    /// routes on its own: broadcast there (remote control, events, mingle) travels on the cluster only.
+    /// </summary>
+    bool Broadcasts => true;
 }
 
 /// <summary>Per-publish options beyond the envelope.</summary>

@@ -1,6 +1,7 @@
 using ClusterQueue.Transport.Amqp;
 using ClusterQueue.Transport.Memory;
 using ClusterQueue.Transport.Sqlite;
+using ClusterQueue.Transport.Sqs;
 using ClusterQueue.Transport.Virtual;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -13,7 +14,7 @@ public sealed class TransportRegistry
     private readonly Dictionary<string, Func<BrokerUrl, BrokerSettings, ILoggerFactory, ITransport>> factories =
         new(StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>The registry with the embedded transports, <c>memory://</c> and <c>sqlite:///</c>, and RabbitMQ's <c>amqp://</c> and <c>amqps://</c>.</summary>
+    /// <summary>The registry with the embedded transports, <c>memory://</c> and <c>sqlite:///</c>, RabbitMQ's <c>amqp://</c> and <c>amqps://</c>, and Amazon SQS's <c>sqs://</c>.</summary>
     public static TransportRegistry CreateDefault()
     {
         var registry = new TransportRegistry();
@@ -23,6 +24,7 @@ public sealed class TransportRegistry
             new VirtualTransport(new SqliteMessageStore(url.SqlitePath()), settings, logging.CreateLogger("ClusterQueue.Transport.Sqlite")));
         registry.Register("amqp", (url, settings, logging) => new AmqpTransport(url, settings, logging.CreateLogger("ClusterQueue.Transport.Amqp")));
         registry.Register("amqps", (url, settings, logging) => new AmqpTransport(url, settings, logging.CreateLogger("ClusterQueue.Transport.Amqp")));
+        registry.Register("sqs", (url, settings, logging) => new SqsTransport(url, settings, logging.CreateLogger("ClusterQueue.Transport.Sqs")));
         return registry;
     }
 
@@ -35,8 +37,7 @@ public sealed class TransportRegistry
     public ITransport Open(BrokerSettings settings, ILoggerFactory? logging = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        RequirePositive(settings.PollingInterval, "polling-interval");
-        RequirePositive(settings.VisibilityTimeout, "visibility-timeout");
+        settings.Validate();
         var url = BrokerUrl.Parse(settings.Url);
         if (!factories.TryGetValue(url.Scheme, out var factory))
         {
@@ -46,13 +47,5 @@ public sealed class TransportRegistry
         }
 
         return factory(url, settings, logging ?? NullLoggerFactory.Instance);
-    }
-
-    private static void RequirePositive(TimeSpan value, string key)
-    {
-        if (value <= TimeSpan.Zero)
-        {
-            throw new ArgumentOutOfRangeException(key, value, $"cluster-queue.broker.{key} must be a positive duration, got {value}");
-        }
     }
 }

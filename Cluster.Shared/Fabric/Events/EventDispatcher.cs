@@ -74,8 +74,12 @@ public sealed class EventDispatcher : IAsyncDisposable
     /// <summary>Declares the exchange and starts the periodic batch flush.</summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
-        await transport.DeclareExchangeAsync(new ExchangeDeclaration(settings.Exchange, ExchangeType.Topic, Durable: true, AutoDelete: false), cancellationToken)
-            .ConfigureAwait(false);
+        if (transport.Broadcasts)
+        {
+            await transport.DeclareExchangeAsync(new ExchangeDeclaration(settings.Exchange, ExchangeType.Topic, Durable: true, AutoDelete: false), cancellationToken)
+                .ConfigureAwait(false);
+        }
+
         if (options.BatchTaskEvents && options.FlushInterval > TimeSpan.Zero && flushLoop is null)
         {
             flushLoop = Task.Run(() => FlushLoopAsync(stopping.Token), CancellationToken.None);
@@ -169,11 +173,17 @@ public sealed class EventDispatcher : IAsyncDisposable
     private Task PublishBatchAsync(List<ClusterEvent> events, CancellationToken cancellationToken) =>
         PublishAsync(EventCodec.MultiRoutingKey, EventCodec.EncodeBatch(events, Hostname), cancellationToken);
 
-    /// <summary>One event model, two sinks: the cluster topic first (it never blocks), then <c>celeryev</c> on the broker.</summary>
+    /// <summary>
+    /// One event model, two sinks: the cluster topic first (it never blocks), then <c>celeryev</c> on the broker, where
+    /// the broker has broadcast (not SQS, where Celery sends no events either).
+    /// </summary>
     private async Task PublishAsync(string routingKey, Protocol.Envelope message, CancellationToken cancellationToken)
     {
         options.ClusterSink?.Publish(routingKey, message.Body);
-        await transport.PublishAsync(settings.Exchange, routingKey, message, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (transport.Broadcasts)
+        {
+            await transport.PublishAsync(settings.Exchange, routingKey, message, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private async Task FlushLoopAsync(CancellationToken cancellationToken)

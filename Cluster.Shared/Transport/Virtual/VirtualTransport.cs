@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using ClusterQueue.Protocol;
 using ClusterQueue.Transport.Routing;
 using Microsoft.Extensions.Logging;
@@ -60,7 +59,7 @@ internal sealed class VirtualTransport : ITransport
     {
         ArgumentNullException.ThrowIfNull(message);
         FieldValues.Validate(message.Headers);
-        var messageTtl = ParseExpiration(message.Properties.Expiration);
+        var messageTtl = MessageTiming.ParseExpiration(message.Properties.Expiration);
         var table = await store.TopologyAsync(cancellationToken).ConfigureAwait(false);
         var targets = table.Route(exchange, routingKey, message.Headers);
         if (targets.Count == 0)
@@ -71,7 +70,7 @@ internal sealed class VirtualTransport : ITransport
         }
 
         var now = NowMs;
-        var visibleAt = options?.NotBefore is { } notBefore ? Math.Max(now, CeilingMilliseconds(notBefore)) : now;
+        var visibleAt = options?.NotBefore is { } notBefore ? Math.Max(now, MessageTiming.CeilingMilliseconds(notBefore)) : now;
         var messages = new NewMessage[targets.Count];
         for (var i = 0; i < targets.Count; i++)
         {
@@ -80,7 +79,7 @@ internal sealed class VirtualTransport : ITransport
                 targets[i], message, exchange, routingKey,
                 arguments.EffectivePriority(message.Properties.Priority),
                 visibleAt,
-                ExpiresAt(visibleAt, messageTtl, arguments.MessageTtl));
+                MessageTiming.ExpiresAt(visibleAt, messageTtl, arguments.MessageTtl));
         }
 
         await store.EnqueueAsync(messages, cancellationToken).ConfigureAwait(false);
@@ -162,38 +161,6 @@ internal sealed class VirtualTransport : ITransport
         {
             store.Signals.Pulse(message.Queue);
         }
-    }
-
-    /// <summary>Rounds up, so that a delayed message is never visible in the millisecond before its time.</summary>
-    private static long CeilingMilliseconds(DateTimeOffset time)
-    {
-        var milliseconds = time.ToUnixTimeMilliseconds();
-        return DateTimeOffset.FromUnixTimeMilliseconds(milliseconds) < time ? milliseconds + 1 : milliseconds;
-    }
-
-    private static long? ExpiresAt(long visibleAt, long? messageTtl, TimeSpan? queueTtl)
-    {
-        long? ttl = (messageTtl, queueTtl) switch
-        {
-            ({ } m, { } q) => Math.Min(m, (long)q.TotalMilliseconds),
-            ({ } m, null) => m,
-            (null, { } q) => (long)q.TotalMilliseconds,
-            _ => null,
-        };
-        return ttl is { } value ? visibleAt + value : null;
-    }
-
-    private static long? ParseExpiration(string? expiration)
-    {
-        if (expiration is null)
-        {
-            return null;
-        }
-
-        return long.TryParse(expiration, NumberStyles.None, CultureInfo.InvariantCulture, out var ms)
-            ? ms
-            : throw new PreconditionFailedException(
-                $"message property expiration must be a non-negative whole number of milliseconds, got '{expiration}'");
     }
 
     /// <summary>Dead-letters expired messages even on queues nobody consumes, as RabbitMQ does.</summary>

@@ -1,0 +1,82 @@
+using System.Threading.Channels;
+
+namespace ClusterQueue.Transport.Sqs;
+
+/// <summary>
+/// Gathers single requests into SQS batch calls of up to ten entries. A call takes whatever is already waiting, so an
+/// idle caller pays no delay and a busy one pays one request per ten messages.
+/// </summary>
+/// <remarks>Each entry completes on its own: a batch call answers success or failure per entry.</remarks>
+internal sealed class RequestBatcher<T> : IAsyncDisposable
+{
+    public const int MaxEntries = 10;
+
+    private readonly Func<IReadOnlyList<T>, CancellationToken, Task<IReadOnlyList<Exception?>>> send;
+    private readonly Channel<(T Entry, TaskCompletionSource Done)> waiting =
+        Channel.CreateUnbounded<(T, TaskCompletionSource)>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task loop;
+
+    /// <param name="send">Sends one batch and returns, for each entry in order, null or why it failed.</param>
+    public RequestBatcher(Func<IReadOnlyList<T>, CancellationToken, Task<IReadOnlyList<Exception?>>> send)
+    {
+        this.send = send;
+        loop = Task.Run(RunAsync);
+    }
+
+    public Task SendAsync(T entry, CancellationToken cancellationToken = default)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!waiting.Writer.TryWrite((entry, done)))
+        {
+            throw new ObjectDisposedException(nameof(RequestBatcher<T>));
+        }
+
+        return done.Task.WaitAsync(cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!waiting.Writer.TryComplete())
+        {
+            return;
+        }
+
+        await loop.ConfigureAwait(false);
+    }
+
+    private async Task RunAsync()
+    {
+        var batch = new List<(T Entry, TaskCompletionSource Done)>(MaxEntries);
+        while (await waiting.Reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            batch.Clear();
+            while (batch.Count < MaxEntries && waiting.Reader.TryRead(out var next))
+            {
+                batch.Add(next);
+            }
+
+            try
+            {
+                var outcomes = await send(batch.Select(b => b.Entry).ToList(), CancellationToken.None).ConfigureAwait(false);
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    if (outcomes[i] is { } error)
+                    {
+                        batch[i].Done.TrySetException(error);
+                    }
+                    else
+                    {
+                        batch[i].Done.TrySetResult();
+                    }
+                }
+            }
+            catch (Exception e)
+            {
+                foreach (var (_, done) in batch)
+                {
+                    done.TrySetException(e);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,332 @@
+using System.Globalization;
+using System.Threading.Channels;
+using Amazon.SQS.Model;
+using ClusterQueue.Transport.Virtual;
+using Microsoft.Extensions.Logging;
+
+namespace ClusterQueue.Transport.Sqs;
+
+/// <summary>
+/// One consumer on one SQS queue: long-polls in batches of up to ten within the prefetch window, keeps every held
+/// message invisible until it is settled, deletes in batches.
+/// </summary>
+/// <remarks>
+/// A held message's visibility is extended every third of the visibility timeout, so a long task or a held ETA is
+/// never redelivered while this consumer lives; if the process dies, SQS redelivers it when the timeout runs out.
+/// </remarks>
+internal sealed class SqsConsumer : IQueueConsumer
+{
+    private const int MaxBatch = 10;
+
+    private readonly SqsTransport transport;
+    private readonly string url;
+    private readonly ConsumeOptions options;
+    private readonly Lock gate = new();
+    private readonly Dictionary<ulong, string> held = [];
+    private readonly QueueSignals.Signal windowChanged = new();
+    private readonly CancellationTokenSource stopping = new();
+    private readonly RequestBatcher<DeleteMessageBatchRequestEntry> deletes;
+    private readonly RequestBatcher<ChangeMessageVisibilityBatchRequestEntry> visibility;
+    private readonly Channel<Delivery> deliveries = Channel.CreateUnbounded<Delivery>(new UnboundedChannelOptions
+    {
+        SingleWriter = true,
+        SingleReader = false,
+        AllowSynchronousContinuations = false,
+    });
+
+    private Task loop = Task.CompletedTask;
+    private Task renewals = Task.CompletedTask;
+    private ulong lastTag;
+    private int prefetch;
+    private int disposed;
+
+    public SqsConsumer(SqsTransport transport, string queue, string url, ConsumeOptions options)
+    {
+        this.transport = transport;
+        this.url = url;
+        this.options = options;
+        Queue = queue;
+        prefetch = options.Prefetch;
+        deletes = new RequestBatcher<DeleteMessageBatchRequestEntry>(DeleteBatchAsync);
+        visibility = new RequestBatcher<ChangeMessageVisibilityBatchRequestEntry>(ChangeVisibilityBatchAsync);
+    }
+
+    public string Queue { get; }
+
+    public ChannelReader<Delivery> Deliveries => deliveries.Reader;
+
+    private int VisibilitySeconds => (int)transport.Settings.VisibilityTimeout.TotalSeconds;
+
+    public void Start()
+    {
+        loop = Task.Run(() => RunAsync(stopping.Token));
+        renewals = Task.Run(() => RenewLoopAsync(stopping.Token));
+    }
+
+    public ValueTask SetPrefetchAsync(int prefetch, CancellationToken cancellationToken = default)
+    {
+        if (prefetch < 0)
+        {
+            throw new PreconditionFailedException($"queue '{Queue}': prefetch must be 0 (no limit) or more, got {prefetch}");
+        }
+
+        Volatile.Write(ref this.prefetch, prefetch);
+        windowChanged.Pulse();
+        return ValueTask.CompletedTask;
+    }
+
+    public async ValueTask AckAsync(Delivery delivery, CancellationToken cancellationToken = default)
+    {
+        var receipt = Release(delivery);
+        await DeleteAsync(receipt, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask RejectAsync(Delivery delivery, bool requeue, string? reason = null, CancellationToken cancellationToken = default)
+    {
+        var receipt = Release(delivery);
+        if (requeue)
+        {
+            await MakeVisibleAsync(receipt, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        await transport.DeadLetterAsync(delivery, "rejected", reason, cancellationToken).ConfigureAwait(false);
+        await DeleteAsync(receipt, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await stopping.CancelAsync().ConfigureAwait(false);
+        await Task.WhenAll(loop, renewals).ConfigureAwait(false);
+        string[] unacked;
+        lock (gate)
+        {
+            unacked = [.. held.Values];
+            held.Clear();
+        }
+
+        // As when an AMQP channel closes: whatever was delivered and not acked goes back to the queue.
+        try
+        {
+            await Task.WhenAll(unacked.Select(receipt => MakeVisibleAsync(receipt, CancellationToken.None))).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // SQS makes them visible on its own when the visibility timeout runs out.
+            transport.Logger.LogWarning(e, "Could not return {Count} unacked messages to SQS queue {Queue}", unacked.Length, Queue);
+        }
+
+        deliveries.Writer.TryComplete();
+        await deletes.DisposeAsync().ConfigureAwait(false);
+        await visibility.DisposeAsync().ConfigureAwait(false);
+        transport.Forget(this);
+        stopping.Dispose();
+    }
+
+    private string Release(Delivery delivery)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
+        string? receipt;
+        lock (gate)
+        {
+            if (delivery.Queue != Queue || !held.Remove(delivery.DeliveryTag, out receipt))
+            {
+                throw new PreconditionFailedException(
+                    $"unknown delivery tag {delivery.DeliveryTag} on queue '{Queue}': not delivered to this consumer, or already acked or rejected");
+            }
+        }
+
+        windowChanged.Pulse();
+        return receipt;
+    }
+
+    private int Room()
+    {
+        var window = Volatile.Read(ref prefetch);
+        if (options.NoAck || window == 0)
+        {
+            return MaxBatch;
+        }
+
+        lock (gate)
+        {
+            return Math.Min(MaxBatch, window - held.Count);
+        }
+    }
+
+    private async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var settings = transport.Settings;
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                var settled = windowChanged.Watch();
+                var room = Room();
+                if (room <= 0)
+                {
+                    await settled.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                var request = new ReceiveMessageRequest
+                {
+                    QueueUrl = url,
+                    MaxNumberOfMessages = room,
+                    WaitTimeSeconds = settings.WaitTimeSeconds,
+                    VisibilityTimeout = VisibilitySeconds,
+                    MessageAttributeNames = ["All"],
+                    MessageSystemAttributeNames = ["ApproximateReceiveCount"],
+                };
+                var response = await transport.CallAsync(
+                    () => transport.Client.ReceiveMessageAsync(request, cancellationToken), $"receiving from queue '{Queue}'").ConfigureAwait(false);
+                var messages = response.Messages ?? [];
+                foreach (var message in messages)
+                {
+                    await AcceptAsync(message, cancellationToken).ConfigureAwait(false);
+                }
+
+                if (messages.Count == 0 && settings.PollingInterval > TimeSpan.Zero)
+                {
+                    await Task.Delay(settings.PollingInterval, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            deliveries.Writer.TryComplete(e as TransportException ?? new TransportException($"consumer of SQS queue '{Queue}' stopped: {e.Message}", e));
+        }
+    }
+
+    /// <summary>Hands a received message on, unless it came before its time (sent on with more delay) or after its expiry.</summary>
+    private async Task AcceptAsync(Message message, CancellationToken cancellationToken)
+    {
+        var now = transport.NowMs;
+        var notBefore = Attribute(message, SqsTransport.NotBeforeAttribute);
+        var expiresAt = Attribute(message, SqsTransport.ExpiresAtAttribute);
+        if (notBefore > now)
+        {
+            var reason = message.MessageAttributes?.GetValueOrDefault(DeadLetter.ReasonHeader)?.StringValue;
+            await transport.SendAsync(Queue, message.Body, reason, notBefore.Value, expiresAt, cancellationToken).ConfigureAwait(false);
+            await DeleteAsync(message.ReceiptHandle, cancellationToken).ConfigureAwait(false);
+            transport.CountRedelay();
+            return;
+        }
+
+        var decoded = KombuMessage.Decode(message.Body, Queue);
+        var receives = message.Attributes?.GetValueOrDefault("ApproximateReceiveCount") is { } count
+            && int.TryParse(count, CultureInfo.InvariantCulture, out var n) ? n : 1;
+        var delivery = new Delivery(decoded.Message, decoded.Exchange, decoded.RoutingKey, Queue, ++lastTag, Redelivered: receives > 1);
+        if (expiresAt <= now)
+        {
+            await transport.DeadLetterAsync(delivery, "expired", null, cancellationToken).ConfigureAwait(false);
+            await DeleteAsync(message.ReceiptHandle, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (options.NoAck)
+        {
+            await DeleteAsync(message.ReceiptHandle, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            lock (gate)
+            {
+                held.Add(delivery.DeliveryTag, message.ReceiptHandle);
+            }
+        }
+
+        deliveries.Writer.TryWrite(delivery);
+    }
+
+    private static long? Attribute(Message message, string name) =>
+        message.MessageAttributes?.GetValueOrDefault(name)?.StringValue is { } text && long.TryParse(text, CultureInfo.InvariantCulture, out var value)
+            ? value
+            : null;
+
+    /// <summary>Extends every held message well before its visibility runs out.</summary>
+    private async Task RenewLoopAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(transport.Settings.VisibilityTimeout / 3);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                string[] receipts;
+                lock (gate)
+                {
+                    receipts = [.. held.Values];
+                }
+
+                var extensions = receipts.Select(receipt => visibility.SendAsync(
+                    new ChangeMessageVisibilityBatchRequestEntry { ReceiptHandle = receipt, VisibilityTimeout = VisibilitySeconds }, cancellationToken));
+                try
+                {
+                    await Task.WhenAll(extensions).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // A message settled meanwhile has no visibility left to extend; anything else SQS redelivers.
+                    transport.Logger.LogDebug(e, "Extending the visibility of messages of SQS queue {Queue} failed", Queue);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private Task DeleteAsync(string receipt, CancellationToken cancellationToken) =>
+        deletes.SendAsync(new DeleteMessageBatchRequestEntry { ReceiptHandle = receipt }, cancellationToken);
+
+    private Task MakeVisibleAsync(string receipt, CancellationToken cancellationToken) =>
+        visibility.SendAsync(new ChangeMessageVisibilityBatchRequestEntry { ReceiptHandle = receipt, VisibilityTimeout = 0 }, cancellationToken);
+
+    private async Task<IReadOnlyList<Exception?>> DeleteBatchAsync(IReadOnlyList<DeleteMessageBatchRequestEntry> entries, CancellationToken cancellationToken)
+    {
+        Number(entries, (entry, id) => entry.Id = id);
+        var response = await transport.CallAsync(
+            () => transport.Client.DeleteMessageBatchAsync(new DeleteMessageBatchRequest { QueueUrl = url, Entries = [.. entries] }, cancellationToken),
+            $"deleting from queue '{Queue}'").ConfigureAwait(false);
+        return Outcomes(entries.Count, response.Failed, "deleting");
+    }
+
+    private async Task<IReadOnlyList<Exception?>> ChangeVisibilityBatchAsync(
+        IReadOnlyList<ChangeMessageVisibilityBatchRequestEntry> entries, CancellationToken cancellationToken)
+    {
+        Number(entries, (entry, id) => entry.Id = id);
+        var response = await transport.CallAsync(
+            () => transport.Client.ChangeMessageVisibilityBatchAsync(
+                new ChangeMessageVisibilityBatchRequest { QueueUrl = url, Entries = [.. entries] }, cancellationToken),
+            $"changing visibility in queue '{Queue}'").ConfigureAwait(false);
+        return Outcomes(entries.Count, response.Failed, "changing the visibility of");
+    }
+
+    private static void Number<T>(IReadOnlyList<T> entries, Action<T, string> setId)
+    {
+        for (var i = 0; i < entries.Count; i++)
+        {
+            setId(entries[i], i.ToString(CultureInfo.InvariantCulture));
+        }
+    }
+
+    private Exception?[] Outcomes(int count, List<BatchResultErrorEntry>? failed, string what)
+    {
+        var outcomes = new Exception?[count];
+        foreach (var entry in failed ?? [])
+        {
+            outcomes[int.Parse(entry.Id, CultureInfo.InvariantCulture)] =
+                new TransportException($"SQS refused {what} a message of queue '{Queue}': {entry.Code}: {entry.Message}");
+        }
+
+        return outcomes;
+    }
+}
