@@ -24,6 +24,11 @@ source scripts/test-servers/rabbitmq.sh
 cleanup_steps=("rabbitmq_stop" "${cleanup_steps[@]}")
 rabbitmq_start "$servers/rabbitmq"
 
+# A private SQS server on a free loopback port; the SQS tests read CQ_TEST_SQS_ENDPOINT and fail without it.
+source scripts/test-servers/sqs.sh
+cleanup_steps=("sqs_stop" "${cleanup_steps[@]}")
+sqs_start "$servers/sqs"
+
 # Python Celery for the interop tests; they read CQ_TEST_PYTHON and fail without it.
 source scripts/test-servers/celery.sh
 celery_prepare

@@ -14,6 +14,15 @@ except KeyError:
 
 app = Celery("tasks", broker=BROKER_URL)
 app.conf.result_backend = "rpc://"
+if BROKER_URL.startswith("sqs://"):
+    # The URL's host:port is the local SQS server (plain http); each test keeps its queues apart by a prefix.
+    app.conf.broker_transport_options = {
+        "region": "us-east-1",
+        "is_secure": False,
+        "queue_name_prefix": os.environ.get("CQ_INTEROP_SQS_PREFIX", ""),
+    }
+    # rpc:// has no place on SQS (a reply queue per client, never deleted); the test reads results on its side.
+    app.conf.result_backend = None
 # Tests read results as JSON; pickle is never accepted from the wire.
 app.conf.accept_content = ["json"]
 app.conf.task_serializer = "json"

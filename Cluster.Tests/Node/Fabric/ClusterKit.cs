@@ -7,6 +7,7 @@ using ClusterQueue.Node.Fabric;
 using ClusterQueue.Node.Worker;
 using ClusterQueue.Results;
 using ClusterQueue.Tests.Transport.Amqp;
+using ClusterQueue.Tests.Transport.Sqs;
 using ClusterQueue.Transport;
 
 namespace ClusterQueue.Tests.Node.Fabric;
@@ -17,6 +18,7 @@ public enum ClusterBroker
     Memory,
     Sqlite,
     Amqp,
+    Sqs,
 }
 
 /// <summary>
@@ -66,8 +68,12 @@ public sealed class ClusterKit : IAsyncDisposable
             Url = $"sqlite:///{Path.Combine(System.IO.Directory.CreateTempSubdirectory("cq-cluster-broker-").FullName, "broker.db")}",
             PollingInterval = TimeSpan.FromMilliseconds(20),
         },
+        ClusterBroker.Sqs => SqsTestServer.Settings(SqsTestServer.NewPrefix()),
         _ => AmqpTestBroker.Settings(AmqpTestBroker.NewVhost()),
     });
+
+    /// <summary>A kit on a broker with settings of the test's own, such as a short SQS visibility timeout.</summary>
+    public static ClusterKit Create(ClusterBroker kind, BrokerSettings broker) => new(kind, broker);
 
     /// <summary>Settings for a node named <paramref name="name"/>, with its state db in this kit's directory, mingle waiting 2 s.</summary>
     public WorkerSettings Settings(string name, int concurrency = 2) => new()
