@@ -27,9 +27,9 @@ public static class AmqpInteropBenchmark
         var url = Environment.GetEnvironmentVariable("CQ_BENCH_AMQP_URL") is { Length: > 0 } bench ? bench
             : Environment.GetEnvironmentVariable("CQ_TEST_AMQP_URL") is { Length: > 0 } test ? test
             : throw new InvalidOperationException("set CQ_BENCH_AMQP_URL to a RabbitMQ URL (amqp://user:pass@127.0.0.1:5672/), or start scripts/test-servers/rabbitmq.sh");
-        var drain = ReadInt(args, "--drain", 100_000);
-        var pythonDrain = ReadInt(args, "--python-drain", 20_000);
-        var roundTrips = ReadInt(args, "--round-trips", 1_000);
+        var drain = OneShotArguments.ReadInt(args, "--drain", 100_000);
+        var pythonDrain = OneShotArguments.ReadInt(args, "--python-drain", 20_000);
+        var roundTrips = OneShotArguments.ReadInt(args, "--round-trips", 1_000);
         var python = args.Contains("--no-python") ? null : PythonCeleryProcess.Find();
         Console.WriteLine($"amqp-interop: {url}, worker concurrency {Concurrency}, prefetch multiplier 4, {Environment.ProcessorCount} CPUs");
 
@@ -83,7 +83,7 @@ public static class AmqpInteropBenchmark
         await PrefillAsync(url, count);
         var tasks = new TaskRegistry().RegisterAssembly(typeof(Samples.Tasks).Assembly);
         await using var app = ClusterQueueApp.Open(new BrokerSettings { Url = url }, tasks: tasks);
-        var worker = await WorkerNode.StartAsync(new WorkerSettings { Concurrency = Concurrency, StateDb = TempStateDb() }, app);
+        var worker = await WorkerNode.StartAsync(new WorkerSettings { Concurrency = Concurrency, StateDb = OneShotArguments.TempStateDb("interop-bench") }, app);
         var clock = Stopwatch.StartNew();
         var doneAtStart = worker.Stats.Succeeded;
         // The counters see every task, whereas an event handler added now could miss the first few.
@@ -181,7 +181,7 @@ public static class AmqpInteropBenchmark
         var rpc = new ResultSettings { Backend = "rpc://" };
         await using var workerApp = ClusterQueueApp.Open(new BrokerSettings { Url = url }, rpc, tasks: tasks);
         await using var client = ClusterQueueApp.Open(new BrokerSettings { Url = url }, rpc);
-        var worker = await WorkerNode.StartAsync(new WorkerSettings { Concurrency = Concurrency, StateDb = TempStateDb() }, workerApp);
+        var worker = await WorkerNode.StartAsync(new WorkerSettings { Concurrency = Concurrency, StateDb = OneShotArguments.TempStateDb("interop-bench") }, workerApp);
         try
         {
             return await MeasureAsync(count, () => AddAsync(client));
@@ -246,14 +246,6 @@ public static class AmqpInteropBenchmark
         {
             await Task.Delay(50);
         }
-    }
-
-    private static string TempStateDb() => Path.Combine(Path.GetTempPath(), "cq-interop-bench-" + Guid.NewGuid().ToString("N") + ".db");
-
-    private static int ReadInt(string[] args, string name, int fallback)
-    {
-        var index = Array.IndexOf(args, name);
-        return index >= 0 && index + 1 < args.Length && int.TryParse(args[index + 1], out var value) ? value : fallback;
     }
 
     private readonly record struct Percentiles(double P50, double P99);

@@ -23,10 +23,10 @@ public static class WorkerDrainBenchmark
     /// </summary>
     public static async Task<int> RunAsync(string[] args)
     {
-        var memoryCount = ReadInt(args, "--memory", 100_000);
-        var sqliteCount = ReadInt(args, "--sqlite", 100_000);
-        var concurrency = ReadInt(args, "--concurrency", Environment.ProcessorCount);
-        var warmup = ReadInt(args, "--warmup", 10_000);
+        var memoryCount = OneShotArguments.ReadInt(args, "--memory", 100_000);
+        var sqliteCount = OneShotArguments.ReadInt(args, "--sqlite", 100_000);
+        var concurrency = OneShotArguments.ReadInt(args, "--concurrency", Environment.ProcessorCount);
+        var warmup = OneShotArguments.ReadInt(args, "--warmup", 10_000);
         Console.WriteLine($"worker-drain: tasks.noop, no result backend, concurrency {concurrency}, prefetch multiplier 4, {Environment.ProcessorCount} CPUs, warm-up {warmup:N0}");
         if (warmup > 0)
         {
@@ -119,7 +119,7 @@ public static class WorkerDrainBenchmark
         using var sampling = new CancellationTokenSource();
 
         var clock = new Stopwatch();
-        var settings = new WorkerSettings { Concurrency = concurrency, StateDb = Path.Combine(Path.GetTempPath(), "cq-drain-state-" + Guid.NewGuid().ToString("N") + ".db") };
+        var settings = new WorkerSettings { Concurrency = concurrency, StateDb = OneShotArguments.TempStateDb("drain") };
         // Subscribed at start: the node consumes at once, and a handler added afterwards could miss the first tasks.
         var worker = await WorkerNode.StartAsync(settings, app, logging: null, observer: e =>
         {
@@ -154,12 +154,6 @@ public static class WorkerDrainBenchmark
         var idle = MemoryFigure.Now();
         await worker.WarmShutdownAsync().ConfigureAwait(false);
         return (elapsed, idle, peak);
-    }
-
-    private static int ReadInt(string[] args, string name, int fallback)
-    {
-        var index = Array.IndexOf(args, name);
-        return index >= 0 && index + 1 < args.Length && int.TryParse(args[index + 1], out var value) ? value : fallback;
     }
 
     /// <summary>The process's resident set and the managed heap at one moment.</summary>

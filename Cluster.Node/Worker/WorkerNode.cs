@@ -81,7 +81,11 @@ public sealed class WorkerNode : IAsyncDisposable
     public IReadOnlyList<ClusterQueue.Fabric.ClusterPlane.ClusterMember> Members => ClusterQueue.Fabric.ClusterPlane.ClusterMembers.Snapshot(_system);
 
     /// <summary>True when the node stopped because the cluster downed it (a partition it was on the losing side of), not by a shutdown it was asked for.</summary>
-    public bool DownedByCluster { get; private set; }
+    /// <remarks>
+    /// Read from the reason CoordinatedShutdown ran with, whoever noticed first: the host stopping on the same
+    /// shutdown may reach <see cref="WarmShutdownAsync"/> before the system's termination callback runs.
+    /// </remarks>
+    public bool DownedByCluster => CoordinatedShutdown.Get(_system).ShutdownReason is CoordinatedShutdown.ClusterDowningReason;
 
     /// <summary>The app clock this node stamps its events and mingle replies with.</summary>
     public ClusterQueue.Fabric.LamportClock Clock => _fabric.Clock;
@@ -248,7 +252,6 @@ public sealed class WorkerNode : IAsyncDisposable
                 return;
             }
 
-            DownedByCluster = CoordinatedShutdown.Get(_system).ShutdownReason is CoordinatedShutdown.ClusterDowningReason;
             if (DownedByCluster)
             {
                 _node.Log.LogWarning("{Node}: the cluster downed this node (it was on the losing side of a partition); it has stopped", Name);

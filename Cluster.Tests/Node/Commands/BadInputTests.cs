@@ -176,4 +176,29 @@ public class BadInputTests
             Assert.Contains(sub.Name, run.Output, StringComparison.Ordinal);
         }
     }
+
+    [Fact]
+    public async Task An_sqs_visibility_timeout_beyond_12_hours_exits_78_naming_the_limit()
+    {
+        var config = Path.Combine(Directory.CreateTempSubdirectory("cq-bad-sqs-").FullName, "node.conf");
+        await File.WriteAllTextAsync(config, "cluster-queue.broker.sqs.visibility-timeout = 13h");
+
+        var run = await CommandTestKit.RunAsync("worker", "--config", config, "--broker", "sqs://k:s@127.0.0.1:1");
+
+        Assert.Equal(ExitCodes.ConfigError, run.ExitCode);
+        Assert.Contains("cluster-queue.broker.sqs.visibility-timeout", run.Error, StringComparison.Ordinal);
+        Assert.Contains("43200 s", run.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", run.Error, StringComparison.Ordinal);
+        File.Delete(config);
+    }
+
+    [Fact]
+    public async Task Inspect_on_sqs_without_a_seed_exits_78_saying_control_travels_on_the_cluster()
+    {
+        var run = await CommandTestKit.RunAsync("inspect", "ping", "--broker", "sqs://k:s@127.0.0.1:1");
+
+        Assert.Equal(ExitCodes.ConfigError, run.ExitCode);
+        Assert.Contains("remote control travels on the cluster only", run.Error, StringComparison.Ordinal);
+        Assert.Contains("--seed", run.Error, StringComparison.Ordinal);
+    }
 }
