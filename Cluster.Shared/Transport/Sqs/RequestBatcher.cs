@@ -3,10 +3,13 @@ using System.Threading.Channels;
 namespace ClusterQueue.Transport.Sqs;
 
 /// <summary>
-/// Gathers single requests into SQS batch calls of up to ten entries. A call takes whatever is already waiting, so an
-/// idle caller pays no delay and a busy one pays one request per ten messages.
+/// Gathers single requests into SQS batch calls of up to ten entries. A call takes whatever is waiting, after at most
+/// <c>linger</c> for more to come, so a busy caller pays one request per ten messages.
 /// </summary>
-/// <remarks>Each entry completes on its own: a batch call answers success or failure per entry.</remarks>
+/// <remarks>
+/// Each entry completes on its own: a batch call answers success or failure per entry. Acks and visibility changes
+/// linger a few milliseconds, which nobody waits on; publishes do not, since a sender waits for them.
+/// </remarks>
 internal sealed class RequestBatcher<T> : IAsyncDisposable
 {
     public const int MaxEntries = 10;
@@ -14,12 +17,15 @@ internal sealed class RequestBatcher<T> : IAsyncDisposable
     private readonly Func<IReadOnlyList<T>, CancellationToken, Task<IReadOnlyList<Exception?>>> send;
     private readonly Channel<(T Entry, TaskCompletionSource Done)> waiting =
         Channel.CreateUnbounded<(T, TaskCompletionSource)>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly TimeSpan linger;
     private readonly Task loop;
 
     /// <param name="send">Sends one batch and returns, for each entry in order, null or why it failed.</param>
-    public RequestBatcher(Func<IReadOnlyList<T>, CancellationToken, Task<IReadOnlyList<Exception?>>> send)
+    /// <param name="linger">How long a batch that is not full waits for more entries.</param>
+    public RequestBatcher(Func<IReadOnlyList<T>, CancellationToken, Task<IReadOnlyList<Exception?>>> send, TimeSpan linger = default)
     {
         this.send = send;
+        this.linger = linger;
         loop = Task.Run(RunAsync);
     }
 
@@ -50,9 +56,31 @@ internal sealed class RequestBatcher<T> : IAsyncDisposable
         while (await waiting.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
             batch.Clear();
-            while (batch.Count < MaxEntries && waiting.Reader.TryRead(out var next))
+            var deadline = linger > TimeSpan.Zero ? DateTime.UtcNow + linger : DateTime.MinValue;
+            while (batch.Count < MaxEntries)
             {
-                batch.Add(next);
+                if (waiting.Reader.TryRead(out var next))
+                {
+                    batch.Add(next);
+                    continue;
+                }
+
+                var left = deadline - DateTime.UtcNow;
+                if (batch.Count == 0 || left <= TimeSpan.Zero)
+                {
+                    break;
+                }
+
+                var more = waiting.Reader.WaitToReadAsync().AsTask();
+                if (await Task.WhenAny(more, Task.Delay(left)).ConfigureAwait(false) != more || !await more.ConfigureAwait(false))
+                {
+                    break;
+                }
+            }
+
+            if (batch.Count == 0)
+            {
+                continue;
             }
 
             try

@@ -18,6 +18,9 @@ internal sealed class SqsConsumer : IQueueConsumer
 {
     private const int MaxBatch = 10;
 
+    /// <summary>How long an ack waits for others to share its delete request; nobody waits on an ack's delete.</summary>
+    private static readonly TimeSpan SettleLinger = TimeSpan.FromMilliseconds(5);
+
     private readonly SqsTransport transport;
     private readonly string url;
     private readonly ConsumeOptions options;
@@ -47,8 +50,8 @@ internal sealed class SqsConsumer : IQueueConsumer
         this.options = options;
         Queue = queue;
         prefetch = options.Prefetch;
-        deletes = new RequestBatcher<DeleteMessageBatchRequestEntry>(DeleteBatchAsync);
-        visibility = new RequestBatcher<ChangeMessageVisibilityBatchRequestEntry>(ChangeVisibilityBatchAsync);
+        deletes = new RequestBatcher<DeleteMessageBatchRequestEntry>(DeleteBatchAsync, SettleLinger);
+        visibility = new RequestBatcher<ChangeMessageVisibilityBatchRequestEntry>(ChangeVisibilityBatchAsync, SettleLinger);
     }
 
     public string Queue { get; }
@@ -75,10 +78,15 @@ internal sealed class SqsConsumer : IQueueConsumer
         return ValueTask.CompletedTask;
     }
 
-    public async ValueTask AckAsync(Delivery delivery, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Returns once the delete is queued, as an AMQP ack returns once written: it goes out within a few milliseconds in a
+    /// batch, and if the process dies first, SQS redelivers the message (at least once).
+    /// </summary>
+    public ValueTask AckAsync(Delivery delivery, CancellationToken cancellationToken = default)
     {
         var receipt = Release(delivery);
-        await DeleteAsync(receipt, cancellationToken).ConfigureAwait(false);
+        Observe(DeleteAsync(receipt, CancellationToken.None), "deleting");
+        return ValueTask.CompletedTask;
     }
 
     public async ValueTask RejectAsync(Delivery delivery, bool requeue, string? reason = null, CancellationToken cancellationToken = default)
@@ -86,7 +94,7 @@ internal sealed class SqsConsumer : IQueueConsumer
         var receipt = Release(delivery);
         if (requeue)
         {
-            await MakeVisibleAsync(receipt, cancellationToken).ConfigureAwait(false);
+            Observe(MakeVisibleAsync(receipt, CancellationToken.None), "returning");
             return;
         }
 
@@ -159,6 +167,24 @@ internal sealed class SqsConsumer : IQueueConsumer
         }
     }
 
+    /// <summary>
+    /// The least room that is worth a receive while messages are still held: half a batch. Receiving for every single
+    /// ack would cost a request per message; the held messages keep the executors busy meanwhile.
+    /// </summary>
+    private int WorthReceiving()
+    {
+        var window = Volatile.Read(ref prefetch);
+        return options.NoAck || window == 0 ? 1 : Math.Max(1, Math.Min(MaxBatch, window) / 2);
+    }
+
+    private bool HoldsAny()
+    {
+        lock (gate)
+        {
+            return held.Count > 0;
+        }
+    }
+
     private async Task RunAsync(CancellationToken cancellationToken)
     {
         var settings = transport.Settings;
@@ -168,7 +194,7 @@ internal sealed class SqsConsumer : IQueueConsumer
             {
                 var settled = windowChanged.Watch();
                 var room = Room();
-                if (room <= 0)
+                if (room <= 0 || (room < WorthReceiving() && HoldsAny()))
                 {
                     await settled.WaitAsync(cancellationToken).ConfigureAwait(false);
                     continue;
@@ -283,6 +309,14 @@ internal sealed class SqsConsumer : IQueueConsumer
         {
         }
     }
+
+    /// <summary>A settle nobody awaits still reports its failure: the message will come back after its visibility timeout.</summary>
+    private void Observe(Task settle, string what) =>
+        settle.ContinueWith(
+            t => transport.Logger.LogWarning(t.Exception!.InnerException, "SQS: {What} a message of queue {Queue} failed; it comes back after its visibility timeout", what, Queue),
+            CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
 
     private Task DeleteAsync(string receipt, CancellationToken cancellationToken) =>
         deletes.SendAsync(new DeleteMessageBatchRequestEntry { ReceiptHandle = receipt }, cancellationToken);
