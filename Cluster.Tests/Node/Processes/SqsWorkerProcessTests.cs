@@ -39,15 +39,14 @@ public sealed class SqsWorkerProcessTests
 
         await using var first = NodeProcess.Start(dir.Path, ["worker", "-n", "first@%h", .. common]);
         await first.WaitForLineAsync(l => l.EndsWith(" ready.", StringComparison.Ordinal), "the first worker to be ready", Generous);
-        var ids = new List<string>();
-        for (var i = 0; i < count; i++)
-        {
-            ids.Add((await client.SendTaskAsync("tasks.sleep", [6])).Id);
-        }
+        // Sent at once, so that the first task cannot finish before the last one starts.
+        var sent = await Task.WhenAll(Enumerable.Range(0, count).Select(_ => client.SendTaskAsync("tasks.sleep", [10])));
+        var ids = sent.Select(s => s.Id).ToList();
 
         await first.WaitForAsync(lines => lines.Count(l => l.Contains("] started", StringComparison.Ordinal)) == count, $"all {count} tasks to be running", Generous);
         first.KillHard();
         Assert.NotEqual(0, await first.WaitForExitAsync(Generous));
+        Assert.DoesNotContain(first.Lines, l => l.Contains("] succeeded", StringComparison.Ordinal));
 
         await using var second = NodeProcess.Start(dir.Path, ["worker", "-n", "second@%h", .. common]);
         await second.WaitForAsync(lines => lines.Count(l => l.Contains("] succeeded", StringComparison.Ordinal)) >= count, $"the second worker to finish all {count}", Generous);
@@ -55,14 +54,13 @@ public sealed class SqsWorkerProcessTests
         var succeeded = 0;
         foreach (var id in ids)
         {
-            if (await client.Results.GetAsync(id) is { Status: TaskStates.Success, Result: JsonValue value } && value.GetValue<double>() == 6.0)
+            if (await client.Results.GetAsync(id) is { Status: TaskStates.Success, Result: JsonValue value } && value.GetValue<double>() == 10.0)
             {
                 succeeded++;
             }
         }
 
         Assert.Equal(count, succeeded);
-        Assert.DoesNotContain(first.Lines, l => l.Contains("] succeeded", StringComparison.Ordinal));
         await second.SignalAsync("TERM");
         Assert.Equal(ExitCodes.Ok, await second.WaitForExitAsync(Generous));
     }
