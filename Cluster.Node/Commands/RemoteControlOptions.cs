@@ -92,6 +92,7 @@ public sealed class RemoteControlOptions
         }
 
         var clusterSettings = settings.Configuration.GetSettings<ClusterSettings>("cluster");
+        ClusterUnreachableException? unreachable = null;
         if (carrier != "broker" && (carrier == "cluster" || clusterSettings.Seeds.Count > 0))
         {
             try
@@ -111,6 +112,7 @@ public sealed class RemoteControlOptions
             }
             catch (ClusterUnreachableException e) when (carrier == "auto")
             {
+                unreachable = e;
                 await parseResult.InvocationConfiguration.Error.WriteLineAsync($"note: the cluster is out of reach ({e.Message}); using the broker's pidbox").ConfigureAwait(false);
             }
             catch (ClusterUnreachableException e)
@@ -123,6 +125,11 @@ public sealed class RemoteControlOptions
         if (!app.Transport.Broadcasts)
         {
             await app.DisposeAsync().ConfigureAwait(false);
+            if (unreachable is not null)
+            {
+                throw new CommandException(ExitCodes.Unavailable, $"cannot reach the cluster, and broker {settings.DisplayBroker} has no broadcast to fall back on: {unreachable.Message}");
+            }
+
             throw new ConfigException(
                 $"broker {settings.DisplayBroker} has no broadcast, so remote control travels on the cluster only: give a node's address with --seed or cluster-queue.cluster.seeds",
                 key: "cluster-queue.cluster.seeds");

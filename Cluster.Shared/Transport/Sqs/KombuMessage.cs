@@ -66,7 +66,7 @@ internal static class KombuMessage
                 return FromKombu(root, properties, payload.GetString()!, queue);
             }
         }
-        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
             // Not kombu's payload: handed on as it came, so the worker dead-letters it naming the problem.
         }
@@ -184,6 +184,18 @@ internal static class KombuMessage
         }
     }
 
+    /// <summary>A repeated key keeps its last value, as Python's json does.</summary>
+    private static Dictionary<string, object?> ReadObject(JsonElement element)
+    {
+        var map = new Dictionary<string, object?>(StringComparer.Ordinal);
+        foreach (var property in element.EnumerateObject())
+        {
+            map[property.Name] = ReadValue(property.Value);
+        }
+
+        return map;
+    }
+
     /// <summary>Numbers come back as the narrowest of int, long and double, as the other transports hand out Python's ints.</summary>
     private static object? ReadValue(JsonElement element) => element.ValueKind switch
     {
@@ -195,7 +207,7 @@ internal static class KombuMessage
         JsonValueKind.Number when element.TryGetInt64(out var l) => l,
         JsonValueKind.Number => element.GetDouble(),
         JsonValueKind.Array => element.EnumerateArray().Select(ReadValue).ToList(),
-        JsonValueKind.Object => element.EnumerateObject().ToDictionary(p => p.Name, p => ReadValue(p.Value), StringComparer.Ordinal),
+        JsonValueKind.Object => ReadObject(element),
         _ => throw new FormatException($"unexpected JSON {element.ValueKind} in headers"),
     };
 }

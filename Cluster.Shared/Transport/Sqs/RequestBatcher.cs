@@ -14,18 +14,25 @@ internal sealed class RequestBatcher<T> : IAsyncDisposable
 {
     public const int MaxEntries = 10;
 
+    /// <summary>The payload SQS accepts in one batch request (256 KiB, the classic limit that every server keeps).</summary>
+    public const int MaxBatchBytes = 256 * 1024;
+
     private readonly Func<IReadOnlyList<T>, CancellationToken, Task<IReadOnlyList<Exception?>>> send;
     private readonly Channel<(T Entry, TaskCompletionSource Done)> waiting =
         Channel.CreateUnbounded<(T, TaskCompletionSource)>(new UnboundedChannelOptions { SingleReader = true });
     private readonly TimeSpan linger;
+    private readonly Func<T, int> size;
     private readonly Task loop;
 
     /// <param name="send">Sends one batch and returns, for each entry in order, null or why it failed.</param>
     /// <param name="linger">How long a batch that is not full waits for more entries.</param>
-    public RequestBatcher(Func<IReadOnlyList<T>, CancellationToken, Task<IReadOnlyList<Exception?>>> send, TimeSpan linger = default)
+    /// <param name="size">The payload bytes of an entry, for <see cref="MaxBatchBytes"/>; none by default.</param>
+    public RequestBatcher(
+        Func<IReadOnlyList<T>, CancellationToken, Task<IReadOnlyList<Exception?>>> send, TimeSpan linger = default, Func<T, int>? size = null)
     {
         this.send = send;
         this.linger = linger;
+        this.size = size ?? (_ => 0);
         loop = Task.Run(RunAsync);
     }
 
@@ -53,15 +60,34 @@ internal sealed class RequestBatcher<T> : IAsyncDisposable
     private async Task RunAsync()
     {
         var batch = new List<(T Entry, TaskCompletionSource Done)>(MaxEntries);
-        while (await waiting.Reader.WaitToReadAsync().ConfigureAwait(false))
+        (T Entry, TaskCompletionSource Done)? carried = null;
+        while (carried is not null || await waiting.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
             batch.Clear();
+            var bytes = 0;
             var deadline = linger > TimeSpan.Zero ? DateTime.UtcNow + linger : DateTime.MinValue;
             while (batch.Count < MaxEntries)
             {
+                if (carried is { } held)
+                {
+                    carried = null;
+                    batch.Add(held);
+                    bytes += size(held.Entry);
+                    continue;
+                }
+
                 if (waiting.Reader.TryRead(out var next))
                 {
+                    var length = size(next.Entry);
+                    if (batch.Count > 0 && bytes + length > MaxBatchBytes)
+                    {
+                        // SQS refuses a whole batch above its payload limit, so this one starts the next batch.
+                        carried = next;
+                        break;
+                    }
+
                     batch.Add(next);
+                    bytes += length;
                     continue;
                 }
 

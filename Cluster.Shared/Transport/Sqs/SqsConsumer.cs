@@ -18,6 +18,12 @@ internal sealed class SqsConsumer : IQueueConsumer
 {
     private const int MaxBatch = 10;
 
+    /// <summary>SQS keeps a message in flight at most this long after its receive, whatever the extensions.</summary>
+    private const int MaxInFlightSeconds = 43_200;
+
+    private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan LastBackoff = TimeSpan.FromSeconds(5);
+
     /// <summary>How long an ack waits for others to share its delete request; nobody waits on an ack's delete.</summary>
     private static readonly TimeSpan SettleLinger = TimeSpan.FromMilliseconds(5);
 
@@ -25,7 +31,7 @@ internal sealed class SqsConsumer : IQueueConsumer
     private readonly string url;
     private readonly ConsumeOptions options;
     private readonly Lock gate = new();
-    private readonly Dictionary<ulong, string> held = [];
+    private readonly Dictionary<ulong, Held> held = [];
     private readonly QueueSignals.Signal windowChanged = new();
     private readonly CancellationTokenSource stopping = new();
     private readonly RequestBatcher<DeleteMessageBatchRequestEntry> deletes;
@@ -37,6 +43,7 @@ internal sealed class SqsConsumer : IQueueConsumer
         AllowSynchronousContinuations = false,
     });
 
+    private Task? disposing;
     private Task loop = Task.CompletedTask;
     private Task renewals = Task.CompletedTask;
     private ulong lastTag;
@@ -102,19 +109,25 @@ internal sealed class SqsConsumer : IQueueConsumer
         await DeleteAsync(receipt, cancellationToken).ConfigureAwait(false);
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Every caller waits for the same disposal, so nobody disposes the transport under a flush still running.</summary>
+    public ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref disposed, 1) != 0)
+        lock (gate)
         {
-            return;
+            disposing ??= DisposeOnceAsync();
+            return new ValueTask(disposing);
         }
+    }
 
+    private async Task DisposeOnceAsync()
+    {
+        Volatile.Write(ref disposed, 1);
         await stopping.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(loop, renewals).ConfigureAwait(false);
         string[] unacked;
         lock (gate)
         {
-            unacked = [.. held.Values];
+            unacked = [.. held.Values.Select(h => h.Receipt)];
             held.Clear();
         }
 
@@ -139,10 +152,10 @@ internal sealed class SqsConsumer : IQueueConsumer
     private string Release(Delivery delivery)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
-        string? receipt;
+        Held entry;
         lock (gate)
         {
-            if (delivery.Queue != Queue || !held.Remove(delivery.DeliveryTag, out receipt))
+            if (delivery.Queue != Queue || !held.Remove(delivery.DeliveryTag, out entry))
             {
                 throw new PreconditionFailedException(
                     $"unknown delivery tag {delivery.DeliveryTag} on queue '{Queue}': not delivered to this consumer, or already acked or rejected");
@@ -150,7 +163,7 @@ internal sealed class SqsConsumer : IQueueConsumer
         }
 
         windowChanged.Pulse();
-        return receipt;
+        return entry.Receipt;
     }
 
     private int Room()
@@ -188,38 +201,23 @@ internal sealed class SqsConsumer : IQueueConsumer
     private async Task RunAsync(CancellationToken cancellationToken)
     {
         var settings = transport.Settings;
+        var backoff = FirstBackoff;
         try
         {
             while (!cancellationToken.IsCancellationRequested)
             {
-                var settled = windowChanged.Watch();
-                var room = Room();
-                if (room <= 0 || (room < WorthReceiving() && HoldsAny()))
+                try
                 {
-                    await settled.WaitAsync(cancellationToken).ConfigureAwait(false);
-                    continue;
+                    await ReceiveOnceAsync(settings, cancellationToken).ConfigureAwait(false);
+                    backoff = FirstBackoff;
                 }
-
-                var request = new ReceiveMessageRequest
+                catch (TransportException e) when (e.InnerException is not QueueDoesNotExistException)
                 {
-                    QueueUrl = url,
-                    MaxNumberOfMessages = room,
-                    WaitTimeSeconds = settings.WaitTimeSeconds,
-                    VisibilityTimeout = VisibilitySeconds,
-                    MessageAttributeNames = ["All"],
-                    MessageSystemAttributeNames = ["ApproximateReceiveCount"],
-                };
-                var response = await transport.CallAsync(
-                    () => transport.Client.ReceiveMessageAsync(request, cancellationToken), $"receiving from queue '{Queue}'").ConfigureAwait(false);
-                var messages = response.Messages ?? [];
-                foreach (var message in messages)
-                {
-                    await AcceptAsync(message, cancellationToken).ConfigureAwait(false);
-                }
-
-                if (messages.Count == 0 && settings.PollingInterval > TimeSpan.Zero)
-                {
-                    await Task.Delay(settings.PollingInterval, cancellationToken).ConfigureAwait(false);
+                    // The receipts of held messages stay valid, so a passing outage must not return them all to the
+                    // queue (as ending the consumer would) while their tasks still run.
+                    transport.Logger.LogWarning(e, "Receiving from SQS queue {Queue} failed; retrying in {Backoff}", Queue, backoff);
+                    await Task.Delay(backoff, cancellationToken).ConfigureAwait(false);
+                    backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, LastBackoff.Ticks));
                 }
             }
         }
@@ -229,6 +227,40 @@ internal sealed class SqsConsumer : IQueueConsumer
         catch (Exception e)
         {
             deliveries.Writer.TryComplete(e as TransportException ?? new TransportException($"consumer of SQS queue '{Queue}' stopped: {e.Message}", e));
+        }
+    }
+
+    private async Task ReceiveOnceAsync(SqsSettings settings, CancellationToken cancellationToken)
+    {
+        var settled = windowChanged.Watch();
+        var room = Room();
+        if (room <= 0 || (room < WorthReceiving() && HoldsAny()))
+        {
+            await settled.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var request = new ReceiveMessageRequest
+        {
+            QueueUrl = url,
+            MaxNumberOfMessages = room,
+            WaitTimeSeconds = settings.WaitTimeSeconds,
+            VisibilityTimeout = VisibilitySeconds,
+            MessageAttributeNames = ["All"],
+            MessageSystemAttributeNames = ["ApproximateReceiveCount"],
+        };
+        var response = await transport.CallAsync(
+            () => transport.Client.ReceiveMessageAsync(request, cancellationToken), $"receiving from queue '{Queue}'", Queue).ConfigureAwait(false);
+        var messages = response.Messages ?? [];
+        foreach (var message in messages)
+        {
+            // Not cancelled half-way: a message taken from SQS is handed on, sent on or settled.
+            await AcceptAsync(message, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        if (messages.Count == 0 && settings.PollingInterval > TimeSpan.Zero)
+        {
+            await Task.Delay(settings.PollingInterval, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -266,7 +298,7 @@ internal sealed class SqsConsumer : IQueueConsumer
         {
             lock (gate)
             {
-                held.Add(delivery.DeliveryTag, message.ReceiptHandle);
+                held.Add(delivery.DeliveryTag, new Held(message.ReceiptHandle, now));
             }
         }
 
@@ -286,14 +318,29 @@ internal sealed class SqsConsumer : IQueueConsumer
         {
             while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
             {
-                string[] receipts;
+                Held[] holding;
                 lock (gate)
                 {
-                    receipts = [.. held.Values];
+                    holding = [.. held.Values];
                 }
 
-                var extensions = receipts.Select(receipt => visibility.SendAsync(
-                    new ChangeMessageVisibilityBatchRequestEntry { ReceiptHandle = receipt, VisibilityTimeout = VisibilitySeconds }, cancellationToken));
+                var now = transport.NowMs;
+                var extensions = new List<Task>(holding.Length);
+                foreach (var (receipt, receivedAtMs) in holding)
+                {
+                    // SQS refuses to keep a message in flight past 12 hours from its receive.
+                    var left = MaxInFlightSeconds - (int)((now - receivedAtMs) / 1000) - 1;
+                    if (left <= 0)
+                    {
+                        transport.Logger.LogWarning("A message of SQS queue {Queue} has been held for 12 hours, the SQS limit; it will be delivered again", Queue);
+                        continue;
+                    }
+
+                    extensions.Add(visibility.SendAsync(
+                        new ChangeMessageVisibilityBatchRequestEntry { ReceiptHandle = receipt, VisibilityTimeout = Math.Min(VisibilitySeconds, left) },
+                        cancellationToken));
+                }
+
                 try
                 {
                     await Task.WhenAll(extensions).ConfigureAwait(false);
@@ -329,7 +376,7 @@ internal sealed class SqsConsumer : IQueueConsumer
         Number(entries, (entry, id) => entry.Id = id);
         var response = await transport.CallAsync(
             () => transport.Client.DeleteMessageBatchAsync(new DeleteMessageBatchRequest { QueueUrl = url, Entries = [.. entries] }, cancellationToken),
-            $"deleting from queue '{Queue}'").ConfigureAwait(false);
+            $"deleting from queue '{Queue}'", Queue).ConfigureAwait(false);
         return Outcomes(entries.Count, response.Failed, "deleting");
     }
 
@@ -340,7 +387,7 @@ internal sealed class SqsConsumer : IQueueConsumer
         var response = await transport.CallAsync(
             () => transport.Client.ChangeMessageVisibilityBatchAsync(
                 new ChangeMessageVisibilityBatchRequest { QueueUrl = url, Entries = [.. entries] }, cancellationToken),
-            $"changing visibility in queue '{Queue}'").ConfigureAwait(false);
+            $"changing visibility in queue '{Queue}'", Queue).ConfigureAwait(false);
         return Outcomes(entries.Count, response.Failed, "changing the visibility of");
     }
 
@@ -363,4 +410,7 @@ internal sealed class SqsConsumer : IQueueConsumer
 
         return outcomes;
     }
+
+    /// <summary>A message this consumer holds: its receipt, and when it was received (Unix ms).</summary>
+    private readonly record struct Held(string Receipt, long ReceivedAtMs);
 }

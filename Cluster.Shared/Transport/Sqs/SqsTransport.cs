@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Net;
 using System.Text.Json;
 using Amazon;
 using Amazon.Runtime;
@@ -38,7 +37,7 @@ internal sealed class SqsTransport : ITransport
     private readonly AmazonSQSClient client;
     private readonly VirtualRoutingTable table = new();
     private readonly ConcurrentDictionary<string, Lazy<Task<string>>> urls = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, RequestBatcher<SendMessageBatchRequestEntry>> senders = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<RequestBatcher<SendMessageBatchRequestEntry>>> senders = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<SqsConsumer, byte> consumers = new();
     private readonly TimeProvider clock;
     private long unroutable;
@@ -89,7 +88,8 @@ internal sealed class SqsTransport : ITransport
             for (var i = 0; i < source.Length; i++)
             {
                 var c = source[i];
-                span[i] = c == '.' ? '-' : char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : char.IsPunctuation(c) || char.IsSymbol(c) ? '_' : c;
+                // kombu's table covers ASCII punctuation only (Python's string.punctuation).
+                span[i] = c == '.' ? '-' : c < 0x80 && (char.IsPunctuation(c) || char.IsSymbol(c)) && c is not ('-' or '_') ? '_' : c;
             }
         });
         return fifo ? mapped + ".fifo" : mapped;
@@ -188,12 +188,19 @@ internal sealed class SqsTransport : ITransport
                     AttributeNames = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesDelayed"],
                 },
                 cancellationToken),
-            $"counting the messages of queue '{queue}'").ConfigureAwait(false);
+            $"counting the messages of queue '{queue}'", queue).ConfigureAwait(false);
         var count = Count(attributes, "ApproximateNumberOfMessages") + Count(attributes, "ApproximateNumberOfMessagesDelayed");
         if (count > 0)
         {
-            await CallAsync(() => client.PurgeQueueAsync(new PurgeQueueRequest { QueueUrl = url }, cancellationToken), $"purging queue '{queue}'")
-                .ConfigureAwait(false);
+            try
+            {
+                await CallAsync(() => client.PurgeQueueAsync(new PurgeQueueRequest { QueueUrl = url }, cancellationToken), $"purging queue '{queue}'", queue)
+                    .ConfigureAwait(false);
+            }
+            catch (TransportException e) when (e.InnerException is PurgeQueueInProgressException)
+            {
+                // SQS allows one purge a minute, and the one running removes these messages too.
+            }
         }
 
         return count;
@@ -209,7 +216,7 @@ internal sealed class SqsTransport : ITransport
 
         var url = await UrlAsync(queue, create: false, cancellationToken).ConfigureAwait(false);
         urls.TryRemove(QueueName(Settings.QueueNamePrefix, queue), out _);
-        await CallAsync(() => client.DeleteQueueAsync(new DeleteQueueRequest { QueueUrl = url }, cancellationToken), $"deleting queue '{queue}'")
+        await CallAsync(() => client.DeleteQueueAsync(new DeleteQueueRequest { QueueUrl = url }, cancellationToken), $"deleting queue '{queue}'", queue)
             .ConfigureAwait(false);
     }
 
@@ -225,9 +232,9 @@ internal sealed class SqsTransport : ITransport
             await consumer.DisposeAsync().ConfigureAwait(false);
         }
 
-        foreach (var sender in senders.Values)
+        foreach (var sender in senders.Values.Where(s => s.IsValueCreated))
         {
-            await sender.DisposeAsync().ConfigureAwait(false);
+            await sender.Value.DisposeAsync().ConfigureAwait(false);
         }
 
         client.Dispose();
@@ -288,8 +295,9 @@ internal sealed class SqsTransport : ITransport
             DelaySeconds = delay,
             MessageAttributes = attributes.Count > 0 ? attributes : null,
         };
-        var sender = senders.GetOrAdd(url, u => new RequestBatcher<SendMessageBatchRequestEntry>((entries, token) => SendBatchAsync(u, queue, entries, token)));
-        await sender.SendAsync(entry, cancellationToken).ConfigureAwait(false);
+        var sender = senders.GetOrAdd(url, u => new Lazy<RequestBatcher<SendMessageBatchRequestEntry>>(() => new RequestBatcher<SendMessageBatchRequestEntry>(
+            (entries, token) => SendBatchAsync(u, queue, entries, token), size: PayloadBytes)));
+        await sender.Value.SendAsync(entry, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The queue's URL, cached; with <paramref name="create"/> the queue is created when missing.</summary>
@@ -297,6 +305,18 @@ internal sealed class SqsTransport : ITransport
     internal async Task<string> UrlAsync(string queue, bool create, CancellationToken cancellationToken)
     {
         var name = QueueName(Settings.QueueNamePrefix, queue);
+        if (name.EndsWith(".fifo", StringComparison.Ordinal))
+        {
+            throw new PreconditionFailedException(
+                $"queue '{queue}': SQS FIFO queues are not supported (they need message groups and refuse per-message delays); use a standard queue");
+        }
+
+        if (name.Length is 0 or > 80 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
+        {
+            throw new PreconditionFailedException(
+                $"queue '{queue}' maps to SQS name '{name}', which SQS refuses: 1 to 80 ASCII letters, digits, '-' and '_'");
+        }
+
         var lookup = urls.GetOrAdd(name, n => new Lazy<Task<string>>(() => LookUpAsync(queue, n, create)));
         try
         {
@@ -315,7 +335,11 @@ internal sealed class SqsTransport : ITransport
         }
     }
 
-    internal async Task<T> CallAsync<T>(Func<Task<T>> call, string what)
+    /// <summary>
+    /// One SQS request, counted, with its failures as <see cref="TransportException"/>s naming <paramref name="what"/>.
+    /// When SQS says the queue is gone, the cached URL of <paramref name="queue"/> is dropped.
+    /// </summary>
+    internal async Task<T> CallAsync<T>(Func<Task<T>> call, string what, string? queue = null)
     {
         Interlocked.Increment(ref requests);
         try
@@ -324,13 +348,19 @@ internal sealed class SqsTransport : ITransport
         }
         catch (QueueDoesNotExistException e)
         {
+            if (queue is not null)
+            {
+                // Deleted behind our back: the next declaration creates it again instead of using a dead URL.
+                urls.TryRemove(QueueName(Settings.QueueNamePrefix, queue), out _);
+            }
+
             throw new TransportException($"SQS: {what} failed: the queue no longer exists ({e.Message})", e);
         }
         catch (AmazonServiceException e)
         {
             throw new TransportException($"SQS: {what} failed: {e.ErrorCode ?? e.StatusCode.ToString()}: {e.Message}", e);
         }
-        catch (Exception e) when (e is HttpRequestException or AmazonClientException or IOException)
+        catch (Exception e) when (e is HttpRequestException or AmazonClientException or IOException or TimeoutException or ObjectDisposedException)
         {
             throw new TransportException($"SQS: {what} failed: {e.Message}", e);
         }
@@ -350,10 +380,6 @@ internal sealed class SqsTransport : ITransport
         catch (QueueDoesNotExistException)
         {
             return await CreateAsync(queue, name).ConfigureAwait(false);
-        }
-        catch (AmazonServiceException e) when (e.StatusCode == HttpStatusCode.BadRequest && e.ErrorCode is "InvalidParameterValue" or "ValidationError")
-        {
-            throw new PreconditionFailedException($"'{name}' is not a valid SQS queue name (from queue '{queue}'): {e.Message}");
         }
         catch (Exception e) when (e is AmazonServiceException or AmazonClientException or HttpRequestException or IOException)
         {
@@ -380,7 +406,8 @@ internal sealed class SqsTransport : ITransport
                 $"reading the ARN of the dead-letter queue of '{queue}'").ConfigureAwait(false);
             attributes["RedrivePolicy"] = JsonSerializer.Serialize(new Dictionary<string, string>
             {
-                ["deadLetterTargetArn"] = arn.Attributes["QueueArn"],
+                ["deadLetterTargetArn"] = arn.Attributes?.GetValueOrDefault("QueueArn")
+                    ?? throw new TransportException($"SQS: the dead-letter queue of '{queue}' has no QueueArn attribute"),
                 ["maxReceiveCount"] = Settings.MaxReceiveCount.ToString(CultureInfo.InvariantCulture),
             });
         }
@@ -415,7 +442,7 @@ internal sealed class SqsTransport : ITransport
         }).ToList();
         var response = await CallAsync(
             () => client.SendMessageBatchAsync(new SendMessageBatchRequest { QueueUrl = url, Entries = numbered }, cancellationToken),
-            $"sending to queue '{queue}'").ConfigureAwait(false);
+            $"sending to queue '{queue}'", queue).ConfigureAwait(false);
         var outcomes = new Exception?[entries.Count];
         foreach (var failed in response.Failed ?? [])
         {
@@ -425,6 +452,10 @@ internal sealed class SqsTransport : ITransport
 
         return outcomes;
     }
+
+    private static int PayloadBytes(SendMessageBatchRequestEntry entry) =>
+        entry.MessageBody.Length
+        + (entry.MessageAttributes?.Sum(a => a.Key.Length + a.Value.DataType.Length + (a.Value.StringValue?.Length ?? 0)) ?? 0);
 
     private static MessageAttributeValue Number(long value) =>
         new() { DataType = "Number", StringValue = value.ToString(CultureInfo.InvariantCulture) };

@@ -100,4 +100,17 @@ public sealed class SqsSettingsTests
         Assert.Contains("reply queue", error.Message, StringComparison.Ordinal);
         Assert.Contains("nobody ever deletes", error.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("jobs.fifo", "FIFO queues are not supported")]
+    [InlineData("caf\u00e9", "which SQS refuses")]
+    public async Task Queues_that_sqs_would_refuse_are_refused_before_any_request_naming_why(string queue, string expected)
+    {
+        await using var transport = TransportRegistry.CreateDefault().Open(new BrokerSettings { Url = "sqs://k:s@127.0.0.1:1" });
+
+        var error = await Assert.ThrowsAsync<PreconditionFailedException>(async () => await transport.DeclareQueueAsync(new QueueDeclaration(queue)));
+
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+        Assert.Contains(queue, error.Message, StringComparison.Ordinal);
+    }
 }

@@ -146,6 +146,37 @@ public sealed class SqsTransportTests : IAsyncLifetime
         Assert.True(perMessage < 0.5, $"{perMessage:0.00} requests per message; batches of ten should cost about 0.2");
     }
 
+    [Fact]
+    public async Task Large_messages_published_together_are_split_into_batches_that_sqs_accepts()
+    {
+        var transport = Open();
+        await transport.DeclareQueueAsync(new QueueDeclaration("big"));
+        // About 107 KiB each once kombu's payload and SQS's body are base64: ten of them are four times what one batch may carry.
+        var bodies = Enumerable.Range(0, 10).Select(i => new string((char)('a' + i), 60_000)).ToList();
+
+        await Task.WhenAll(bodies.Select(body => transport.PublishAsync("", "big", Message(body)).AsTask()));
+        await using var consumer = await transport.ConsumeAsync("big", new ConsumeOptions());
+        var received = await consumer.NextAsync(10);
+
+        Assert.Equal(bodies.Order(), received.Select(d => d.Text()).Order());
+    }
+
+    [Fact]
+    public async Task A_queue_deleted_behind_the_transports_back_is_created_again_when_declared()
+    {
+        var transport = Open();
+        await transport.DeclareQueueAsync(new QueueDeclaration("gone"));
+        using var raw = RawClient();
+        await raw.DeleteQueueAsync((await raw.GetQueueUrlAsync(prefix + "gone")).QueueUrl);
+
+        await Assert.ThrowsAsync<TransportException>(async () => await transport.PurgeQueueAsync("gone"));
+        await transport.DeclareQueueAsync(new QueueDeclaration("gone"));
+        await transport.PublishAsync("", "gone", Message("back"));
+        await using var consumer = await transport.ConsumeAsync("gone", new ConsumeOptions());
+
+        Assert.Equal("back", (await consumer.NextAsync()).Text());
+    }
+
     private SqsTransport Open(Func<SqsSettings, SqsSettings>? change = null)
     {
         var transport = SqsTestServer.Open(prefix, change);
