@@ -72,10 +72,11 @@ public class ReferenceConfTests
         { "cluster-queue.revocation.expires", "3h" },
         { "cluster-queue.mingle.enabled", "true" },
         { "cluster-queue.mingle.timeout", "1s" },
-        { "cluster-queue.monitor.http.urls", "http://127.0.0.1:5555" },
-        { "cluster-queue.monitor.max-workers-in-memory", "5000" },
-        { "cluster-queue.monitor.max-tasks-in-memory", "10000" },
-        { "cluster-queue.monitor.refresh", "1s" },
+        { "cluster-queue.monitor.listen", "127.0.0.1:5555" },
+        { "cluster-queue.monitor.max-tasks", "10000" },
+        { "cluster-queue.monitor.event-buffer", "10000" },
+        { "cluster-queue.monitor.subscriber-queue", "1000" },
+        { "cluster-queue.monitor.token", "" },
     };
 
     [Theory]

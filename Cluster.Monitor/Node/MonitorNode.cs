@@ -1,0 +1,133 @@
+using Akka.Actor;
+using Akka.Cluster.Tools.PublishSubscribe;
+using Akka.Configuration;
+using ClusterQueue.Fabric;
+using ClusterQueue.Fabric.ClusterPlane;
+using ClusterQueue.Fabric.Control;
+using ClusterQueue.Fabric.Events;
+using ClusterQueue.Monitor.State;
+using ClusterQueue.Monitor.Stream;
+using Microsoft.Extensions.Logging;
+
+namespace ClusterQueue.Monitor.Node;
+
+/// <summary>
+/// A cluster member with role <c>monitor</c>: subscribes to the event topic, folds every event into
+/// <see cref="MonitorState"/> and fans it out through <see cref="EventHub"/>; sends remote control over the cluster.
+/// </summary>
+public sealed class MonitorNode : IAsyncDisposable
+{
+    private static readonly TimeSpan SubscribeTimeout = TimeSpan.FromSeconds(10);
+    private long malformed;
+
+    private MonitorNode(ActorSystem system, MonitorSettings settings, ControlSettings control)
+    {
+        System = system;
+        State = new MonitorState(settings.MaxTasks, IsUpMember);
+        Hub = new EventHub(settings.EventBuffer, settings.SubscriberQueue, id => State.Task(id)?.Name);
+        Control = ClusterControlClient.ForMember(system, control);
+    }
+
+    public ActorSystem System { get; }
+
+    public MonitorState State { get; }
+
+    public EventHub Hub { get; }
+
+    /// <summary>Remote control from this member, over the cluster topic.</summary>
+    public IControlCarrier Control { get; }
+
+    /// <summary>Event bodies that could not be decoded; they are skipped.</summary>
+    public long MalformedCount => Interlocked.Read(ref malformed);
+
+    /// <summary>Joins the cluster (a cluster of one without seeds) and subscribes to the event topic before returning.</summary>
+    public static async Task<MonitorNode> StartAsync(
+        MonitorSettings settings, ClusterSettings cluster, Akka.Configuration.Config akka, ControlSettings control, ILoggerFactory logging, CancellationToken cancellationToken = default)
+    {
+        settings.Validate();
+        var config = ConfigurationFactory.ParseString("akka.cluster.distributed-data.durable.keys = []")
+            .WithFallback(cluster.ToAkkaConfig([ClusterMembers.MonitorRole]))
+            .WithFallback(akka);
+        var system = ActorSystem.Create(ClusterSettings.SystemName, BootstrapSetup.Create().WithConfig(config).And(new Akka.Hosting.Logging.LoggerFactorySetup(logging)));
+        try
+        {
+            await ClusterMembers.JoinAsync(system, cluster, cancellationToken).ConfigureAwait(false);
+            var node = new MonitorNode(system, settings, control);
+            var subscribed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var log = logging.CreateLogger("ClusterQueue.Monitor");
+            system.ActorOf(Props.Create(() => new TopicSubscriber(node, subscribed, log)), "events");
+            await subscribed.Task.WaitAsync(SubscribeTimeout, cancellationToken).ConfigureAwait(false);
+            return node;
+        }
+        catch
+        {
+            await system.Terminate().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Folds and fans out one event, from the cluster topic or from <c>celeryev</c>.</summary>
+    public void Ingest(ClusterEvent evt)
+    {
+        State.Apply(evt);
+        Hub.Publish(evt);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Control is IAsyncDisposable disposable)
+        {
+            await disposable.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await CoordinatedShutdown.Get(System).Run(CoordinatedShutdown.ClrExitReason.Instance).ConfigureAwait(false);
+    }
+
+    /// <summary>Whether <paramref name="hostname"/> is one of our nodes (a cluster member), up or not.</summary>
+    public bool IsClusterNode(string hostname) => IsUpMember(hostname) is not null;
+
+    /// <summary>Our nodes are members with role <c>node:&lt;name&gt;</c>; null for a name the cluster does not know (a Python worker).</summary>
+    private bool? IsUpMember(string hostname)
+    {
+        var role = ClusterMembers.NodeRole(hostname);
+        var cluster = Akka.Cluster.Cluster.Get(System);
+        foreach (var member in cluster.State.Members)
+        {
+            if (member.HasRole(role))
+            {
+                return member.Status == Akka.Cluster.MemberStatus.Up && !cluster.State.Unreachable.Contains(member);
+            }
+        }
+
+        return null;
+    }
+
+    private sealed class TopicSubscriber : ReceiveActor
+    {
+        public TopicSubscriber(MonitorNode node, TaskCompletionSource subscribed, ILogger log)
+        {
+            Receive<SubscribeAck>(_ => subscribed.TrySetResult());
+            Receive<EventsPublished>(published =>
+            {
+                IReadOnlyList<ClusterEvent> events;
+                try
+                {
+                    events = EventCodec.DecodeBody(published.Body);
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    Interlocked.Increment(ref node.malformed);
+                    log.LogWarning("Skipped an undecodable event ({RoutingKey}): {Error}", published.RoutingKey, e.Message);
+                    return;
+                }
+
+                foreach (var evt in events)
+                {
+                    node.Ingest(evt);
+                }
+            });
+        }
+
+        protected override void PreStart() => ClusterEventSink.Subscribe(Context.System, Self);
+    }
+}
