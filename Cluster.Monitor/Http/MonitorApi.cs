@@ -31,7 +31,8 @@ public static class MonitorApi
     };
 
     private static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(15);
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    // Relaxed escaping: error messages quote names with ', which the default encoder writes as \u0027.
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>Starts listening on <see cref="MonitorSettings.Listen"/>; the returned app stops with <c>StopAsync</c>.</summary>
     public static async Task<WebApplication> StartAsync(MonitorNode node, MonitorSettings settings, ILoggerFactory logging, CancellationToken cancellationToken = default)

@@ -23,7 +23,7 @@ public sealed class MonitorNode : IAsyncDisposable
     private MonitorNode(ActorSystem system, MonitorSettings settings, ControlSettings control)
     {
         System = system;
-        State = new MonitorState(settings.MaxTasks, IsUpMember);
+        State = new MonitorState(settings.MaxTasks, IsUpMember, NodeNames);
         Hub = new EventHub(settings.EventBuffer, settings.SubscriberQueue, id => State.Task(id)?.Name);
         Control = ClusterControlClient.ForMember(system, control);
     }
@@ -82,6 +82,13 @@ public sealed class MonitorNode : IAsyncDisposable
 
         await CoordinatedShutdown.Get(System).Run(CoordinatedShutdown.ClrExitReason.Instance).ConfigureAwait(false);
     }
+
+    /// <summary>The node names of the cluster's worker members, from their <c>node:&lt;name&gt;</c> roles.</summary>
+    private IReadOnlyCollection<string> NodeNames() =>
+        [.. Akka.Cluster.Cluster.Get(System).State.Members
+            .SelectMany(m => m.Roles)
+            .Where(r => r.StartsWith(ClusterMembers.NodeRolePrefix, StringComparison.Ordinal))
+            .Select(r => r[ClusterMembers.NodeRolePrefix.Length..])];
 
     /// <summary>Whether <paramref name="hostname"/> is one of our nodes (a cluster member), up or not.</summary>
     public bool IsClusterNode(string hostname) => IsUpMember(hostname) is not null;

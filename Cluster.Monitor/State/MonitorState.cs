@@ -89,15 +89,18 @@ public sealed class MonitorState
     private readonly Dictionary<string, TypeStats> types = new(StringComparer.Ordinal);
     private readonly HeartbeatMembership heartbeats;
     private readonly Func<string, bool?> isMember;
+    private readonly Func<IReadOnlyCollection<string>> members;
     private long eventCount;
 
     /// <param name="maxTasks">Most tasks kept; the least recently updated go first.</param>
     /// <param name="isMember">Whether a node is an Up cluster member; null when the cluster does not know it (a Python worker).</param>
-    public MonitorState(int maxTasks = 10_000, Func<string, bool?>? isMember = null, TimeProvider? time = null)
+    /// <param name="members">The names of our nodes in the cluster, listed even before their first event reaches the monitor.</param>
+    public MonitorState(int maxTasks = 10_000, Func<string, bool?>? isMember = null, Func<IReadOnlyCollection<string>>? members = null, TimeProvider? time = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxTasks, 1);
         this.maxTasks = maxTasks;
         this.isMember = isMember ?? (_ => null);
+        this.members = members ?? (() => []);
         heartbeats = new HeartbeatMembership(time);
     }
 
@@ -125,15 +128,23 @@ public sealed class MonitorState
 
     public IReadOnlyList<WorkerView> Workers()
     {
-        var members = heartbeats.Snapshot().ToDictionary(m => m.Name, StringComparer.Ordinal);
+        var beats = heartbeats.Snapshot().ToDictionary(m => m.Name, StringComparer.Ordinal);
+        var nodes = members();
         lock (gate)
         {
-            return workers.Values
+            var known = new Dictionary<string, WorkerEvent>(workers, StringComparer.Ordinal);
+            foreach (var node in nodes)
+            {
+                // A node whose worker-online went out before the monitor subscribed is known from the cluster alone.
+                known.TryAdd(node, new WorkerEvent(WorkerEvent.Online) { Hostname = node, Freq = 0 });
+            }
+
+            return known.Values
                 .OrderBy(w => w.Hostname, StringComparer.Ordinal)
                 .Select(w =>
                 {
                     var member = isMember(w.Hostname);
-                    var byHeartbeat = members.TryGetValue(w.Hostname, out var m) && m.Alive;
+                    var byHeartbeat = beats.TryGetValue(w.Hostname, out var m) && m.Alive;
                     return new WorkerView(
                         w.Hostname, member ?? byHeartbeat, w.Freq, w.Active, w.Processed, w.Loadavg, w.SwIdent, w.SwVer, w.Timestamp,
                         member is null ? "heartbeat" : "cluster");
