@@ -33,6 +33,10 @@ sqs_start "$servers/sqs"
 source scripts/test-servers/celery.sh
 celery_prepare
 
+# Chromium for the dashboard test, tmux for the console test; they read CQ_TEST_CHROMIUM and fail without it.
+source scripts/test-servers/tools.sh
+tools_prepare
+
 status=0
 dotnet test Cluster.Tests/Cluster.Tests.csproj -c Release --no-build -nologo \
   --logger "trx;LogFileName=tests.trx" --logger "console;verbosity=normal" \

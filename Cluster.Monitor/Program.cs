@@ -12,6 +12,7 @@ public static class Program
     {
         var root = new RootCommand("ClusterQueue monitor: folds the cluster's event stream into live state, serves it over HTTP, sends remote control.");
         root.Subcommands.Add(MonitorCommands.Run());
+        root.Subcommands.Add(MonitorCommands.Top());
         root.Subcommands.Add(MonitorCommands.Events());
         return root;
     }

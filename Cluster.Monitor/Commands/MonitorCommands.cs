@@ -52,6 +52,35 @@ public static class MonitorCommands
         return command;
     }
 
+    public static Command Top()
+    {
+        var command = new Command("top", "Live console of workers and tasks, with keys for revoke, terminate, rate limit, pool size and shutdown.");
+        var connection = new ConnectionOptions(withResultBackend: false);
+        var cluster = new ClusterOptions(withPort: true);
+        var celery = CeleryEventsOption();
+        connection.AddTo(command);
+        cluster.AddTo(command);
+        command.Options.Add(celery);
+        command.SetGuardedAction(async (parseResult, cancellationToken) =>
+        {
+            if (System.Console.IsInputRedirected)
+            {
+                throw CommandException.Usage("top needs a terminal; use `events --dump` or the HTTP API from scripts");
+            }
+
+            var extra = cluster.Overrides(parseResult);
+            if (parseResult.GetValue(celery)) extra["cluster-queue.monitor.celery-events"] = "true";
+            // In memory: the console shows the cluster from now on and leaves the saved state to `run`.
+            extra["cluster-queue.monitor.state-db"] = "";
+            using var logging = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning).AddFilter("Akka", LogLevel.Error));
+            await using var session = await MonitorSession.StartAsync(connection.Load(parseResult, extra), logging, cancellationToken).ConfigureAwait(false);
+            await new Top.TopConsole(session.Node, Spectre.Console.AnsiConsole.Console)
+                .RunAsync(() => System.Console.KeyAvailable ? System.Console.ReadKey(intercept: true) : null, cancellationToken).ConfigureAwait(false);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
     public static Command Events()
     {
         var command = new Command("events", "Print the cluster's events as they happen, one line each in the format of `celery events --dump`.");
@@ -67,7 +96,7 @@ public static class MonitorCommands
         {
             if (!parseResult.GetValue(dump))
             {
-                throw CommandException.Usage("give --dump; the live view is `top`, which is not built yet");
+                throw CommandException.Usage("give --dump; the live view is `top`");
             }
 
             var extra = cluster.Overrides(parseResult);

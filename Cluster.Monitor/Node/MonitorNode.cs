@@ -18,7 +18,9 @@ namespace ClusterQueue.Monitor.Node;
 public sealed class MonitorNode : IAsyncDisposable
 {
     private static readonly TimeSpan SubscribeTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan RecoveryTimeout = TimeSpan.FromSeconds(60);
     private long malformed;
+    private IActorRef? persister;
 
     private MonitorNode(ActorSystem system, MonitorSettings settings, ControlSettings control)
     {
@@ -45,16 +47,26 @@ public sealed class MonitorNode : IAsyncDisposable
         MonitorSettings settings, ClusterSettings cluster, Akka.Configuration.Config akka, ControlSettings control, ILoggerFactory logging, CancellationToken cancellationToken = default)
     {
         settings.Validate();
-        var config = ConfigurationFactory.ParseString("akka.cluster.distributed-data.durable.keys = []")
+        var persistence = settings.PersistenceConfig();
+        var config = ConfigurationFactory.ParseString("akka.cluster.distributed-data.durable.keys = []\n" + (persistence ?? ""))
             .WithFallback(cluster.ToAkkaConfig([ClusterMembers.MonitorRole]))
-            .WithFallback(akka);
+            .WithFallback(akka)
+            .WithFallback(Akka.Persistence.Sql.SqlPersistence.DefaultConfiguration);
         var system = ActorSystem.Create(ClusterSettings.SystemName, BootstrapSetup.Create().WithConfig(config).And(new Akka.Hosting.Logging.LoggerFactorySetup(logging)));
         try
         {
             await ClusterMembers.JoinAsync(system, cluster, cancellationToken).ConfigureAwait(false);
             var node = new MonitorNode(system, settings, control);
-            var subscribed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             var log = logging.CreateLogger("ClusterQueue.Monitor");
+            if (persistence is not null)
+            {
+                // The saved state comes back before the first new event is folded in.
+                var recovered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                node.persister = system.ActorOf(StatePersister.Props(node.State, settings.SnapshotInterval, settings.Retention, recovered, log), "state");
+                await recovered.Task.WaitAsync(RecoveryTimeout, cancellationToken).ConfigureAwait(false);
+            }
+
+            var subscribed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             system.ActorOf(Props.Create(() => new TopicSubscriber(node, subscribed, log)), "events");
             await subscribed.Task.WaitAsync(SubscribeTimeout, cancellationToken).ConfigureAwait(false);
             return node;
@@ -73,8 +85,26 @@ public sealed class MonitorNode : IAsyncDisposable
         Hub.Publish(evt);
     }
 
+    /// <summary>Saves the state now (when it is persisted) and returns once it is written.</summary>
+    public async Task SaveAsync()
+    {
+        if (persister is not null)
+        {
+            await persister.Ask<StatePersister.Flushed>(StatePersister.Flush.Instance, RecoveryTimeout).ConfigureAwait(false);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
+        try
+        {
+            await SaveAsync().ConfigureAwait(false);
+        }
+        catch (AskTimeoutException)
+        {
+            // The last interval's events are lost, as in a crash.
+        }
+
         if (Control is IAsyncDisposable disposable)
         {
             await disposable.DisposeAsync().ConfigureAwait(false);

@@ -18,6 +18,15 @@ public sealed record MonitorSettings
     /// <summary>Bearer token required by every endpoint but the health check; empty means loopback only.</summary>
     public string Token { get; init; } = "";
 
+    /// <summary>SQLite file the state is saved in (Akka.Persistence.Sql snapshots); empty keeps it in memory only.</summary>
+    public string StateDb { get; init; } = "cluster-queue-monitor.db";
+
+    /// <summary>How often the state is saved when events arrived.</summary>
+    public TimeSpan SnapshotInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Tasks older than this, behind the newest one, are left out of the saved state.</summary>
+    public TimeSpan Retention { get; init; } = TimeSpan.FromDays(1);
+
     /// <summary>Also read Celery's <c>celeryev</c> exchange on the broker, so Python workers show up (AMQP).</summary>
     public bool CeleryEvents { get; init; }
 
@@ -27,7 +36,27 @@ public sealed record MonitorSettings
         if (MaxTasks < 1) throw new ArgumentOutOfRangeException(prefix + "max-tasks", MaxTasks, $"{prefix}max-tasks must be at least 1");
         if (EventBuffer < 1) throw new ArgumentOutOfRangeException(prefix + "event-buffer", EventBuffer, $"{prefix}event-buffer must be at least 1");
         if (SubscriberQueue < 1) throw new ArgumentOutOfRangeException(prefix + "subscriber-queue", SubscriberQueue, $"{prefix}subscriber-queue must be at least 1");
+        if (SnapshotInterval <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(prefix + "snapshot-interval", SnapshotInterval, $"{prefix}snapshot-interval must be positive");
+        if (Retention <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(prefix + "retention", Retention, $"{prefix}retention must be positive");
         _ = ListenEndpoint();
+    }
+
+    /// <summary>The Akka.Persistence config that stores the state, or null when it stays in memory.</summary>
+    public string? PersistenceConfig()
+    {
+        if (StateDb.Length == 0)
+        {
+            return null;
+        }
+
+        const string provider = "SQLite.MS";
+        var quoted = System.Text.Json.JsonSerializer.Serialize($"Data Source={Path.GetFullPath(StateDb)}");
+        return $$"""
+            akka.persistence.journal.plugin = "akka.persistence.journal.sql"
+            akka.persistence.journal.sql { connection-string = {{quoted}}, provider-name = "{{provider}}" }
+            akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.sql"
+            akka.persistence.snapshot-store.sql { connection-string = {{quoted}}, provider-name = "{{provider}}" }
+            """;
     }
 
     /// <summary>The <see cref="Listen"/> address, checked.</summary>

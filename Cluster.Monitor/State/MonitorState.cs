@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using ClusterQueue.Fabric.Events;
 using ClusterQueue.Fabric.Membership;
 using ClusterQueue.Results;
@@ -77,6 +79,8 @@ public sealed record TaskTypeView(string Name, IReadOnlyDictionary<string, long>
 public sealed class MonitorState
 {
     private const int RuntimeSamples = 1024;
+
+    private static readonly JsonSerializerOptions SnapshotJson = new(JsonSerializerDefaults.Web);
 
     // Celery's merge_rules: a late task-received may still add what only it carries.
     private static readonly HashSet<string> ReceivedMergeFields = ["name", "args", "kwargs", "parent_id", "root_id", "retries", "eta", "expires"];
@@ -186,6 +190,67 @@ public sealed class MonitorState
         lock (gate)
         {
             return types.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => t.Value.View(t.Key)).ToList();
+        }
+    }
+
+    /// <summary>
+    /// The state as JSON for a snapshot: tasks updated within <paramref name="retention"/> of the newest (most recent
+    /// first), the latest event of each worker, and the per-type counts.
+    /// </summary>
+    public byte[] Export(TimeSpan retention)
+    {
+        lock (gate)
+        {
+            var newest = recency.First?.Value.Timestamp ?? 0;
+            var keptTasks = recency.Where(t => newest - t.Timestamp <= retention.TotalSeconds).ToList();
+            var snapshot = new JsonObject
+            {
+                ["version"] = 1,
+                ["events"] = eventCount,
+                ["tasks"] = JsonSerializer.SerializeToNode(keptTasks, SnapshotJson),
+                ["workers"] = new JsonArray([.. workers.Values.Select(w => (JsonNode)w.ToJson())]),
+                ["types"] = new JsonObject(types.Select(t => KeyValuePair.Create(t.Key, (JsonNode?)t.Value.ToJson()))),
+            };
+            return JsonSerializer.SerializeToUtf8Bytes(snapshot);
+        }
+    }
+
+    /// <summary>Replaces the state with a snapshot written by <see cref="Export"/>.</summary>
+    /// <exception cref="FormatException">The snapshot is not one this version wrote.</exception>
+    public void Restore(byte[] snapshot)
+    {
+        var json = JsonNode.Parse(snapshot) as JsonObject ?? throw new FormatException("a monitor snapshot is a JSON object");
+        if (json["version"]?.GetValue<int>() != 1)
+        {
+            throw new FormatException($"monitor snapshot version {json["version"]} is not 1");
+        }
+
+        var restoredTasks = json["tasks"].Deserialize<List<TaskView>>(SnapshotJson) ?? [];
+        lock (gate)
+        {
+            tasks.Clear();
+            recency.Clear();
+            foreach (var task in restoredTasks.Take(maxTasks))
+            {
+                tasks[task.Uuid] = recency.AddLast(task);
+            }
+
+            workers.Clear();
+            foreach (var worker in json["workers"]?.AsArray() ?? [])
+            {
+                if (EventCodec.Decode(worker!.AsObject()) is WorkerEvent evt)
+                {
+                    workers[evt.Hostname] = evt;
+                }
+            }
+
+            types.Clear();
+            foreach (var (name, stats) in json["types"]?.AsObject() ?? [])
+            {
+                types[name] = TypeStats.FromJson(stats!.AsObject());
+            }
+
+            eventCount = json["events"]?.GetValue<long>() ?? 0;
         }
     }
 
@@ -352,6 +417,29 @@ public sealed class MonitorState
             next = (next + 1) % RuntimeSamples;
             runtimeCount = Math.Min(runtimeCount + 1, RuntimeSamples);
         }
+
+        public static TypeStats FromJson(JsonObject json)
+        {
+            var stats = new TypeStats { total = json["total"]?.GetValue<long>() ?? 0 };
+            foreach (var (state, count) in json["states"]?.AsObject() ?? [])
+            {
+                stats.states[state] = count!.GetValue<long>();
+            }
+
+            foreach (var runtime in json["runtimes"]?.AsArray() ?? [])
+            {
+                stats.Runtime(runtime!.GetValue<double>());
+            }
+
+            return stats;
+        }
+
+        public JsonObject ToJson() => new()
+        {
+            ["total"] = total,
+            ["states"] = new JsonObject(states.Select(s => KeyValuePair.Create(s.Key, (JsonNode?)s.Value))),
+            ["runtimes"] = new JsonArray([.. runtimes[..runtimeCount].Select(r => (JsonNode)r)]),
+        };
 
         public TaskTypeView View(string name)
         {
