@@ -5,7 +5,7 @@ using ClusterQueue.Bench.Worker;
 namespace ClusterQueue.Bench;
 
 /// <summary>
-/// Runs the benchmarks chosen on the command line: <c>worker-drain</c> runs the one-shot worker drain, <c>amqp-interop</c> the RabbitMQ and Python Celery comparison, <c>sqs-drain</c> the SQS drain against a raw AWSSDK.SQS loop, anything else
+/// Runs the benchmarks chosen on the command line: <c>worker-drain</c> runs the one-shot worker drain, <c>amqp-interop</c> the RabbitMQ and Python Celery comparison, <c>sqs-drain</c> the SQS drain against a raw AWSSDK.SQS loop, <c>monitor</c> the monitor's ingest rate and SSE delay, anything else
 /// goes to BenchmarkDotNet's switcher (--filter, --list).
 /// </summary>
 public static class Program
@@ -25,6 +25,11 @@ public static class Program
         if (args is ["sqs-drain", .. var sqs])
         {
             return await SqsDrainBenchmark.RunAsync(sqs).ConfigureAwait(false);
+        }
+
+        if (args is ["monitor", .. var monitor])
+        {
+            return await Monitor.MonitorBenchmark.RunAsync(monitor).ConfigureAwait(false);
         }
 
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

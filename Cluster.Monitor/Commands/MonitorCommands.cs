@@ -140,8 +140,6 @@ public static class MonitorCommands
     private sealed class MonitorSession : IAsyncDisposable
     {
         private ClusterQueue.Client.ClusterQueueApp? app;
-        private EventReceiver? receiver;
-        private Task pump = Task.CompletedTask;
 
         private MonitorSession(MonitorNode node, MonitorSettings settings)
         {
@@ -192,18 +190,11 @@ public static class MonitorCommands
 
         public async ValueTask DisposeAsync()
         {
-            if (receiver is not null)
-            {
-                await receiver.DisposeAsync().ConfigureAwait(false);
-                await pump.ConfigureAwait(false);
-            }
-
+            await Node.DisposeAsync().ConfigureAwait(false);
             if (app is not null)
             {
                 await app.DisposeAsync().ConfigureAwait(false);
             }
-
-            await Node.DisposeAsync().ConfigureAwait(false);
         }
 
         private async Task ReadCeleryEventsAsync(NodeSettings loaded, ILoggerFactory logging, CancellationToken cancellationToken)
@@ -216,21 +207,7 @@ public static class MonitorCommands
                     key: "cluster-queue.monitor.celery-events");
             }
 
-            receiver = new EventReceiver(app.Transport, logger: logging.CreateLogger("ClusterQueue.Monitor.CeleryEvents"));
-            await receiver.StartAsync(cancellationToken).ConfigureAwait(false);
-            pump = Task.Run(async () =>
-            {
-                await foreach (var received in receiver.Events.ReadAllAsync().ConfigureAwait(false))
-                {
-                    // Our own nodes' events also reach celeryev; the cluster topic already brought them.
-                    if (received.Event is WorkerEvent { SwIdent: SoftwareInfo.Ident } || Node.IsClusterNode(received.Event.Hostname))
-                    {
-                        continue;
-                    }
-
-                    Node.Ingest(received.Event);
-                }
-            });
+            await Node.ReadCeleryEventsAsync(app.Transport, logging.CreateLogger("ClusterQueue.Monitor.CeleryEvents"), cancellationToken).ConfigureAwait(false);
         }
     }
 }

@@ -125,7 +125,10 @@ public static class MonitorApi
         response.ContentType = "text/event-stream";
         response.Headers.CacheControl = "no-cache";
         response.Headers["X-Accel-Buffering"] = "no";
-        var aborted = context.RequestAborted;
+        // A stopping server ends its streams at once, so that clients reconnect (and resume) instead of hanging on.
+        var stopping = context.RequestServices.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>().ApplicationStopping;
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
+        var aborted = ended.Token;
         var writer = new StringBuilder();
         if (subscription.Missed > 0)
         {
@@ -181,7 +184,7 @@ public static class MonitorApi
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
-            // The client went away.
+            // The client went away, or the server is stopping.
         }
     }
 

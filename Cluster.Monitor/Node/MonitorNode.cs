@@ -21,6 +21,8 @@ public sealed class MonitorNode : IAsyncDisposable
     private static readonly TimeSpan RecoveryTimeout = TimeSpan.FromSeconds(60);
     private long malformed;
     private IActorRef? persister;
+    private EventReceiver? celeryEvents;
+    private Task celeryPump = Task.CompletedTask;
 
     private MonitorNode(ActorSystem system, MonitorSettings settings, ControlSettings control)
     {
@@ -85,6 +87,34 @@ public sealed class MonitorNode : IAsyncDisposable
         Hub.Publish(evt);
     }
 
+    /// <summary>
+    /// Also folds in what arrives on the broker's <c>celeryev</c> exchange, so Python Celery workers show up. Our nodes'
+    /// events reach <c>celeryev</c> too; the cluster topic already brought those, so they are skipped here.
+    /// </summary>
+    public async Task ReadCeleryEventsAsync(ClusterQueue.Transport.ITransport transport, ILogger logger, CancellationToken cancellationToken = default)
+    {
+        if (!transport.Broadcasts)
+        {
+            throw new InvalidOperationException("the broker has no broadcast, so there is no celeryev exchange to read (Celery sends no events there)");
+        }
+
+        celeryEvents = new EventReceiver(transport, logger: logger);
+        await celeryEvents.StartAsync(cancellationToken).ConfigureAwait(false);
+        var receiver = celeryEvents;
+        celeryPump = Task.Run(async () =>
+        {
+            await foreach (var received in receiver.Events.ReadAllAsync().ConfigureAwait(false))
+            {
+                if (received.Event is WorkerEvent { SwIdent: SoftwareInfo.Ident } || IsClusterNode(received.Event.Hostname))
+                {
+                    continue;
+                }
+
+                Ingest(received.Event);
+            }
+        });
+    }
+
     /// <summary>Saves the state now (when it is persisted) and returns once it is written.</summary>
     public async Task SaveAsync()
     {
@@ -96,6 +126,12 @@ public sealed class MonitorNode : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (celeryEvents is not null)
+        {
+            await celeryEvents.DisposeAsync().ConfigureAwait(false);
+            await celeryPump.ConfigureAwait(false);
+        }
+
         try
         {
             await SaveAsync().ConfigureAwait(false);

@@ -27,10 +27,11 @@ public sealed class PythonCeleryWorker : IAsyncDisposable
     }
 
     /// <summary>Starts the worker on <paramref name="brokerUrl"/> and returns once it logs that it is ready.</summary>
-    public static async Task<PythonCeleryWorker> StartAsync(string brokerUrl, string nodeName = "py@%h")
+    /// <param name="sendTaskEvents">Start with <c>-E</c>, so the worker sends task events too.</param>
+    public static async Task<PythonCeleryWorker> StartAsync(string brokerUrl, string nodeName = "py@%h", bool sendTaskEvents = false)
     {
-        var start = PythonCelery.StartInfo(
-            brokerUrl, "-m", "celery", "-A", "tasks", "worker", "-c", "2", "--pool", "prefork", "-n", nodeName, "-l", "info");
+        string[] arguments = ["-m", "celery", "-A", "tasks", "worker", "-c", "2", "--pool", "prefork", "-n", nodeName, "-l", "info"];
+        var start = PythonCelery.StartInfo(brokerUrl, sendTaskEvents ? [.. arguments, "-E"] : arguments);
         var worker = new PythonCeleryWorker(new Process { StartInfo = start, EnableRaisingEvents = true });
         worker._process.OutputDataReceived += (_, e) => worker.OnLine(e.Data);
         worker._process.ErrorDataReceived += (_, e) => worker.OnLine(e.Data);
