@@ -29,6 +29,13 @@ source scripts/test-servers/sqs.sh
 cleanup_steps=("sqs_stop" "${cleanup_steps[@]}")
 sqs_start "$servers/sqs"
 
+# A private PostgreSQL on a free loopback port; the PostgreSQL tests read CQ_TEST_POSTGRES and fail without it.
+# Its server runs as the postgres user, which must be able to enter the servers folder.
+chmod o+x "$servers"
+source scripts/test-servers/postgres.sh
+cleanup_steps=("postgres_stop" "${cleanup_steps[@]}")
+postgres_start "$servers/postgres"
+
 # Python Celery for the interop tests; they read CQ_TEST_PYTHON and fail without it.
 source scripts/test-servers/celery.sh
 celery_prepare

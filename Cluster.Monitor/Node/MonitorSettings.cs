@@ -21,6 +21,9 @@ public sealed record MonitorSettings
     /// <summary>SQLite file the state is saved in (Akka.Persistence.Sql snapshots); empty keeps it in memory only.</summary>
     public string StateDb { get; init; } = "cluster-queue-monitor.db";
 
+    /// <summary>Npgsql connection string of a PostgreSQL database for the state, used instead of <see cref="StateDb"/> when set.</summary>
+    public string StatePostgres { get; init; } = "";
+
     /// <summary>How often the state is saved when events arrived.</summary>
     public TimeSpan SnapshotInterval { get; init; } = TimeSpan.FromSeconds(5);
 
@@ -44,13 +47,15 @@ public sealed record MonitorSettings
     /// <summary>The Akka.Persistence config that stores the state, or null when it stays in memory.</summary>
     public string? PersistenceConfig()
     {
-        if (StateDb.Length == 0)
+        var (connection, provider) = StatePostgres.Length > 0
+            ? (StatePostgres, "PostgreSQL.15")
+            : StateDb.Length > 0 ? ($"Data Source={Path.GetFullPath(StateDb)}", "SQLite.MS") : (null, null);
+        if (connection is null)
         {
             return null;
         }
 
-        const string provider = "SQLite.MS";
-        var quoted = System.Text.Json.JsonSerializer.Serialize($"Data Source={Path.GetFullPath(StateDb)}");
+        var quoted = System.Text.Json.JsonSerializer.Serialize(connection);
         return $$"""
             akka.persistence.journal.plugin = "akka.persistence.journal.sql"
             akka.persistence.journal.sql { connection-string = {{quoted}}, provider-name = "{{provider}}" }

@@ -34,6 +34,13 @@ public static class ConfigurationPrinter
             return $"{uri.Scheme}://{user}:{Mask}{value[at..]}";
         }
 
+        // A connection string may carry one too: Host=...;Password=secret.
+        if (value.Contains('=', StringComparison.Ordinal) && value.Contains(';', StringComparison.Ordinal))
+        {
+            return string.Join(';', value.Split(';').Select(part =>
+                part.Split('=', 2) is [var k, _] && SecretWords.Any(w => k.Trim().Contains(w, StringComparison.OrdinalIgnoreCase)) ? $"{k}={Mask}" : part));
+        }
+
         return value;
     }
 

@@ -19,9 +19,22 @@ public sealed class MonitorPersistenceTests : IDisposable
     }
 
     [Fact]
-    public async Task Tasks_workers_and_counts_are_there_again_after_a_restart_and_retention_leaves_old_tasks_out()
+    public Task Tasks_workers_and_counts_are_there_again_after_a_restart_and_retention_leaves_old_tasks_out() =>
+        RestartKeepsStateAsync(new MonitorSettings { StateDb = Path.Combine(directory, "monitor.db"), Retention = TimeSpan.FromHours(1) });
+
+    /// <summary>The same on PostgreSQL, test.sh's private server; a missing one fails, since a skipped test proves nothing.</summary>
+    [Fact]
+    [Trait("Server", "PostgreSQL")]
+    public async Task On_postgresql_the_state_is_there_again_after_a_restart()
     {
-        var settings = new MonitorSettings { StateDb = Path.Combine(directory, "monitor.db"), Retention = TimeSpan.FromHours(1) };
+        var connection = Environment.GetEnvironmentVariable("CQ_TEST_POSTGRES") is { Length: > 0 } value
+            ? value
+            : throw new InvalidOperationException("CQ_TEST_POSTGRES is not set: run the tests through ./test.sh, which starts a private PostgreSQL and sets it");
+        await RestartKeepsStateAsync(new MonitorSettings { StatePostgres = connection, StateDb = "", Retention = TimeSpan.FromHours(1) });
+    }
+
+    private static async Task RestartKeepsStateAsync(MonitorSettings settings)
+    {
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
         await using (var first = await StartAsync(settings))
         {

@@ -135,6 +135,7 @@ public class ClusterQueueConfigurationTests
 
     [Theory]
     [InlineData("cluster-queue:broker:sqs:secret-access-key", "abc", "****")]
+    [InlineData("cluster-queue:monitor:state-postgres", "Host=db;Username=cq;Password=p4ss;Database=cq", "Host=db;Username=cq;Password=****;Database=cq")]
     [InlineData("cluster-queue:db:password", "abc", "****")]
     [InlineData("cluster-queue:broker:url", "amqp://guest:pw@host:5672//", "amqp://guest:****@host:5672//")]
     [InlineData("cluster-queue:broker:url", "amqp://host:5672//", "amqp://host:5672//")]
