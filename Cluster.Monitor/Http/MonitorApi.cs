@@ -217,13 +217,27 @@ public static class MonitorApi
             return Problem(400, "the body takes arguments (an object), destination (a list of node names) and timeout (seconds)");
         }
 
+        var names = (body["destination"] as JsonArray ?? []).Select(n => n is JsonValue v && v.TryGetValue<string>(out var name) && name.Length > 0 ? name : null).ToList();
+        if (names.Contains(null))
+        {
+            return Problem(400, "destination must be a list of node names (non-empty strings)");
+        }
+
+        TimeSpan? timeout = null;
+        if (body["timeout"] is JsonValue seconds)
+        {
+            if (!seconds.TryGetValue<double>(out var s) || s is <= 0 or > 60)
+            {
+                return Problem(400, $"timeout must be a number of seconds above 0 and at most 60, got {seconds.ToJsonString()}");
+            }
+
+            timeout = TimeSpan.FromSeconds(s);
+        }
+
         var arguments = body["arguments"] is JsonObject given
             ? (JsonObject)given.DeepClone()
             : ControlCommands.InspectArguments(command);
-        var destination = (body["destination"] as JsonArray)?.Select(n => n?.GetValue<string>() ?? "").Where(n => n.Length > 0).ToArray();
-        var timeout = body["timeout"] is JsonValue seconds && seconds.TryGetValue<double>(out var s) && s is > 0 and <= 60
-            ? TimeSpan.FromSeconds(s)
-            : (TimeSpan?)null;
+        var destination = names.Select(n => n!).ToArray();
         var reply = command != "shutdown";
         var replies = await control.BroadcastAsync(
             command, arguments, destination is { Length: > 0 } ? ControlTarget.Nodes(destination) : null, reply, timeout, cancellationToken: context.RequestAborted)

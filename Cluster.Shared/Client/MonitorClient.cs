@@ -41,7 +41,8 @@ public sealed class MonitorClient : IDisposable
 
     /// <summary>
     /// Events from now on (or after <paramref name="afterId"/>), matching <paramref name="filter"/>, until cancelled.
-    /// A 401 or 400 ends the enumeration with <see cref="HttpRequestException"/>: retrying would not help.
+    /// A 401 or 400, or an answer that is no event stream, ends the enumeration with <see cref="HttpRequestException"/>:
+    /// retrying would not help.
     /// </summary>
     public async IAsyncEnumerable<StreamedEvent> SubscribeAsync(
         MonitorSubscription? filter = null, long afterId = 0, [EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -72,6 +73,13 @@ public sealed class MonitorClient : IDisposable
                 var detail = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
                 response.Dispose();
                 throw new HttpRequestException($"the monitor refused the event stream ({(int)response.StatusCode}): {detail}", null, response.StatusCode);
+            }
+
+            if (response is { IsSuccessStatusCode: true } && response.Content.Headers.ContentType?.MediaType != "text/event-stream")
+            {
+                var type = response.Content.Headers.ContentType?.MediaType ?? "none";
+                response.Dispose();
+                throw new HttpRequestException($"{http.BaseAddress} answered {path} with content type {type}, not an event stream: is it a ClusterQueue monitor?");
             }
 
             if (response is { IsSuccessStatusCode: true })

@@ -3,7 +3,9 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
 using ClusterQueue.Fabric;
+using ClusterQueue.Client;
 using ClusterQueue.Fabric.ClusterPlane;
+using ClusterQueue.Fabric.Events;
 using ClusterQueue.Monitor.Http;
 using ClusterQueue.Monitor.Node;
 using ClusterQueue.Results;
@@ -69,29 +71,34 @@ public sealed class MonitorApiTests : IAsyncLifetime
     {
         var app = this.app!;
         await WhenTopicReachesMonitorAsync(app, "tasks.add", [0, 0]);
-        using var stream = await OpenStreamAsync("/api/events?type=task-succeeded&task=tasks.add");
+        using var client = new MonitorClient(http.BaseAddress!, Token);
+        var filter = new MonitorSubscription(Types: ["task-succeeded"], TaskName: "tasks.add");
+        await using var stream = client.SubscribeAsync(filter).GetAsyncEnumerator();
+        var next = stream.MoveNextAsync().AsTask();
+        await ClusterKit.EventuallyAsync(() => Monitor.Hub.SubscriberCount == 1, "the client to subscribe");
 
         var first = await app.ApplyAsync("tasks.mul", [3, 3]);
         var second = await app.ApplyAsync("tasks.add", [1, 1]);
         // A probe sent before the subscription had gossiped may still trail in; the stream must show only succeeded adds.
-        var seen = new List<SseEvent>();
-        do
+        var seen = new List<StreamedEvent>();
+        while (true)
         {
-            seen.Add(await stream.NextAsync());
+            Assert.True(await next.WaitAsync(ClusterKit.Patience));
+            seen.Add(stream.Current);
+            if (stream.Current.Event is TaskEvent { Uuid: var uuid } && uuid == second.Id) break;
+            next = stream.MoveNextAsync().AsTask();
         }
-        while (seen[^1].Data["uuid"]!.GetValue<string>() != second.Id);
-        var evt = seen[^1];
 
-        Assert.All(seen, e => Assert.Equal("task-succeeded", e.Type));
-        Assert.DoesNotContain(seen, e => e.Data["uuid"]!.GetValue<string>() == first.Id);
+        Assert.All(seen, e => Assert.IsType<TaskSucceededEvent>(e.Event));
+        Assert.DoesNotContain(seen, e => ((TaskEvent)e.Event).Uuid == first.Id);
         Assert.NotNull(await app.Results.WaitAsync(first.Id, ClusterKit.Patience));
 
         var third = await app.ApplyAsync("tasks.add", [5, 5]);
         await app.Results.WaitAsync(third.Id, ClusterKit.Patience);
-        using var resumed = await OpenStreamAsync("/api/events?type=task-succeeded&task=tasks.add", lastEventId: evt.Id);
-        var next = await resumed.NextAsync();
-        Assert.Equal(third.Id, next.Data["uuid"]!.GetValue<string>());
-        Assert.True(long.Parse(next.Id) > long.Parse(evt.Id));
+        await using var resumed = client.SubscribeAsync(filter, afterId: seen[^1].Id).GetAsyncEnumerator();
+        Assert.True(await resumed.MoveNextAsync().AsTask().WaitAsync(ClusterKit.Patience));
+        Assert.Equal(third.Id, ((TaskEvent)resumed.Current.Event).Uuid);
+        Assert.True(resumed.Current.Id > seen[^1].Id);
     }
 
     [Fact]
@@ -120,12 +127,21 @@ public sealed class MonitorApiTests : IAsyncLifetime
 
         var replies = (await PostAsync("rate_limit", "{\"arguments\": {\"task_name\": \"tasks.add\", \"rate_limit\": \"9/m\"}, \"destination\": [\"w1@mon\"]}")).AsArray();
         var unknown = await http.PostAsync("/api/control/drop_tables", null);
+        var badDestination = await http.PostAsync("/api/control/ping", new StringContent("{\"destination\": [1]}", Encoding.UTF8, "application/json"));
+        var badTimeout = await http.PostAsync("/api/control/ping", new StringContent("{\"timeout\": 600}", Encoding.UTF8, "application/json"));
+        var notJson = await http.PostAsync("/api/control/ping", new StringContent("ping!", Encoding.UTF8, "application/json"));
 
         var reply = Assert.Single(replies)!;
         Assert.Equal("w1@mon", reply["node"]!.GetValue<string>());
         Assert.True(reply["reply"]!.ToJsonString().Contains("new rate limit set successfully", StringComparison.Ordinal), reply.ToJsonString());
         Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
         Assert.Contains("unknown command 'drop_tables'", await unknown.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, badDestination.StatusCode);
+        Assert.Contains("destination must be a list of node names", await badDestination.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, badTimeout.StatusCode);
+        Assert.Contains("at most 60, got 600", await badTimeout.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, notJson.StatusCode);
+        Assert.Contains("not a JSON object", await notJson.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     /// <summary>
@@ -169,48 +185,5 @@ public sealed class MonitorApiTests : IAsyncLifetime
         var response = await http.PostAsync($"/api/control/{command}", new StringContent(body, Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
-    }
-
-    private async Task<SseReader> OpenStreamAsync(string path, string? lastEventId = null)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Get, path);
-        if (lastEventId is not null) request.Headers.Add("Last-Event-ID", lastEventId);
-        var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
-        Assert.Equal("text/event-stream", response.Content.Headers.ContentType!.MediaType);
-        return new SseReader(response, await response.Content.ReadAsStreamAsync());
-    }
-
-    private sealed record SseEvent(string Id, string Type, JsonObject Data);
-
-    /// <summary>Reads server-sent events, skipping comments.</summary>
-    private sealed class SseReader(HttpResponseMessage response, Stream body) : IDisposable
-    {
-        private readonly StreamReader reader = new(body);
-
-        public async Task<SseEvent> NextAsync()
-        {
-            using var limit = new CancellationTokenSource(ClusterKit.Patience);
-            string? id = null, type = null, data = null;
-            while (await reader.ReadLineAsync(limit.Token) is { } line)
-            {
-                if (line.Length == 0)
-                {
-                    if (data is not null) return new SseEvent(id ?? "", type ?? "message", JsonNode.Parse(data)!.AsObject());
-                    continue;
-                }
-
-                if (line.StartsWith("id: ", StringComparison.Ordinal)) id = line[4..];
-                else if (line.StartsWith("event: ", StringComparison.Ordinal)) type = line[7..];
-                else if (line.StartsWith("data: ", StringComparison.Ordinal)) data = line[6..];
-            }
-
-            throw new EndOfStreamException("the event stream ended");
-        }
-
-        public void Dispose()
-        {
-            reader.Dispose();
-            response.Dispose();
-        }
     }
 }

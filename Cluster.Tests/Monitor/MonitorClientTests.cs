@@ -60,6 +60,32 @@ public sealed class MonitorClientTests
         Assert.Contains("wrong", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_server_that_answers_without_an_event_stream_is_named_instead_of_retried()
+    {
+        using var client = new MonitorClient(new Uri("http://127.0.0.1:1"), handler: new HtmlPage());
+
+        var error = await Assert.ThrowsAsync<HttpRequestException>(async () =>
+        {
+            await foreach (var _ in client.SubscribeAsync().WithCancellation(new CancellationTokenSource(Patience).Token))
+            {
+            }
+        });
+
+        Assert.Contains("content type text/html, not an event stream", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, client.Reconnects);
+    }
+
+    /// <summary>Some other web server: 200 with a page.</summary>
+    private sealed class HtmlPage : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            Task.FromResult(new HttpResponseMessage(System.Net.HttpStatusCode.OK)
+            {
+                Content = new StringContent("<html></html>", System.Text.Encoding.UTF8, "text/html"),
+            });
+    }
+
     private static async Task WhenSubscribedAsync(MonitorNode node)
     {
         var deadline = DateTime.UtcNow + Patience;

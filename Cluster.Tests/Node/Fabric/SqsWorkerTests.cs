@@ -107,9 +107,7 @@ public sealed class SqsWorkerTests : IAsyncLifetime
         var result = await app.Results.WaitAsync(sent.Id, ClusterKit.Patience);
 
         Assert.Equal(TaskStates.Failure, result.Status);
-        using var raw = new Amazon.SQS.AmazonSQSClient(
-            new Amazon.Runtime.BasicAWSCredentials("test", "test"),
-            new Amazon.SQS.AmazonSQSConfig { ServiceURL = SqsTestServer.Endpoint, AuthenticationRegion = "us-east-1" });
+        using var raw = SqsTestServer.RawClient();
         var url = (await raw.GetQueueUrlAsync(prefix + "celery-dlq")).QueueUrl;
         var dead = await raw.ReceiveMessageAsync(new ReceiveMessageRequest { QueueUrl = url, MessageAttributeNames = ["All"], WaitTimeSeconds = 5 });
         var message = Assert.Single(dead.Messages);

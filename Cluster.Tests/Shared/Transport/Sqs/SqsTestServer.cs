@@ -35,6 +35,11 @@ internal static class SqsTestServer
         Sqs = change is null ? Sqs(prefix) : change(Sqs(prefix)),
     };
 
+    /// <summary>A bare AWSSDK.SQS client on the server, to look at queues as SQS holds them.</summary>
+    public static Amazon.SQS.AmazonSQSClient RawClient() => new(
+        new Amazon.Runtime.BasicAWSCredentials("test", "test"),
+        new Amazon.SQS.AmazonSQSConfig { ServiceURL = Endpoint, AuthenticationRegion = "us-east-1" });
+
     public static SqsTransport Open(string prefix, Func<SqsSettings, SqsSettings>? change = null) =>
         (SqsTransport)TransportRegistry.CreateDefault().Open(Settings(prefix, change));
 }

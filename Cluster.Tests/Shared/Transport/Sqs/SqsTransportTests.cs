@@ -72,7 +72,7 @@ public sealed class SqsTransportTests : IAsyncLifetime
         await transport.PublishAsync("", "lost", Message("in flight"));
 
         // A receive that nobody settles or extends, as a killed worker leaves it.
-        using var raw = RawClient();
+        using var raw = SqsTestServer.RawClient();
         var url = (await raw.GetQueueUrlAsync(SqsTransport.QueueName(prefix, "lost"))).QueueUrl;
         var taken = await raw.ReceiveMessageAsync(new Amazon.SQS.Model.ReceiveMessageRequest { QueueUrl = url, VisibilityTimeout = 2 });
         Assert.Single(taken.Messages);
@@ -93,7 +93,7 @@ public sealed class SqsTransportTests : IAsyncLifetime
         var transport = Open(s => s with { MaxReceiveCount = 3 });
         await transport.DeclareQueueAsync(new QueueDeclaration("video.encode"));
 
-        using var raw = RawClient();
+        using var raw = SqsTestServer.RawClient();
         var url = (await raw.GetQueueUrlAsync(prefix + "video-encode")).QueueUrl;
         var dlq = (await raw.GetQueueUrlAsync(prefix + "video-encode-dlq")).QueueUrl;
         var attributes = await raw.GetQueueAttributesAsync(url, ["RedrivePolicy", "VisibilityTimeout"]);
@@ -109,7 +109,7 @@ public sealed class SqsTransportTests : IAsyncLifetime
     {
         var transport = Open();
         await transport.DeclareQueueAsync(new QueueDeclaration("raw"));
-        using var raw = RawClient();
+        using var raw = SqsTestServer.RawClient();
         var url = (await raw.GetQueueUrlAsync(prefix + "raw")).QueueUrl;
         await raw.SendMessageAsync(url, "not json at all");
         await using var consumer = await transport.ConsumeAsync("raw", new ConsumeOptions());
@@ -166,7 +166,7 @@ public sealed class SqsTransportTests : IAsyncLifetime
     {
         var transport = Open();
         await transport.DeclareQueueAsync(new QueueDeclaration("gone"));
-        using var raw = RawClient();
+        using var raw = SqsTestServer.RawClient();
         await raw.DeleteQueueAsync((await raw.GetQueueUrlAsync(prefix + "gone")).QueueUrl);
 
         await Assert.ThrowsAsync<TransportException>(async () => await transport.PurgeQueueAsync("gone"));
@@ -183,8 +183,4 @@ public sealed class SqsTransportTests : IAsyncLifetime
         opened.Add(transport);
         return transport;
     }
-
-    private static Amazon.SQS.AmazonSQSClient RawClient() => new(
-        new Amazon.Runtime.BasicAWSCredentials("test", "test"),
-        new Amazon.SQS.AmazonSQSConfig { ServiceURL = SqsTestServer.Endpoint, AuthenticationRegion = "us-east-1" });
 }
