@@ -39,7 +39,11 @@ public static class WorkerCommand
                 await QueuePurger.WriteAsync(counts, output).ConfigureAwait(false);
             }
 
-            var workerSettings = settings.Worker with { Fabric = Fabric.NodeFabricConfiguration.Bind(settings.Configuration, settings.Broker.Url) };
+            var workerSettings = settings.Worker with
+            {
+                Fabric = Fabric.NodeFabricConfiguration.Bind(settings.Configuration, settings.Broker.Url),
+                App = appPath is null ? null : Path.GetFullPath(appPath),
+            };
             var nodeName = settings.Worker.ResolveName(System.Net.Dns.GetHostName());
             await output.WriteLineAsync(WorkerBanner.Render(nodeName, settings, tasks, appPath ?? "DemoTasks (no --app given)")).ConfigureAwait(false);
 

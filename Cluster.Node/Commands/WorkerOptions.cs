@@ -12,6 +12,11 @@ public sealed class WorkerOptions
         Optimization.AcceptOnlyFromAmong("fair", "default");
         Concurrency.Validators.Add(result => RequireAtLeast(result, 0, "--concurrency"));
         PrefetchMultiplier.Validators.Add(result => RequireAtLeast(result, 0, "--prefetch-multiplier"));
+        Pool.AcceptOnlyFromAmong("threads", "prefork");
+        MaxTasksPerChild.Validators.Add(result => RequireAtLeast(result, 0, "--max-tasks-per-child"));
+        MaxMemoryPerChild.Validators.Add(result => RequireAtLeast(result, 0, "--max-memory-per-child"));
+        TimeLimit.Validators.Add(result => RequirePositiveSeconds(result, "--time-limit"));
+        SoftTimeLimit.Validators.Add(result => RequirePositiveSeconds(result, "--soft-time-limit"));
     }
 
     public Option<string?> App { get; } = new("--app", "-A")
@@ -40,9 +45,27 @@ public sealed class WorkerOptions
 
     public Option<string> LogLevel { get; } = LogLevels.CreateOption();
 
+    public Option<string?> Pool { get; } = new("--pool", "-P")
+    {
+        Description = "threads (default): tasks run in this process; prefork: each slot runs tasks in a child process, which is killed at the hard time limit.",
+    };
+
+    public Option<int?> MaxTasksPerChild { get; } = new("--max-tasks-per-child") { Description = "Replace a slot's child process after this many tasks (cluster-queue.node.max-tasks-per-child)." };
+
+    public Option<long?> MaxMemoryPerChild { get; } = new("--max-memory-per-child")
+    {
+        Description = "Replace a prefork child after the task that took its resident memory above this many KiB (cluster-queue.node.max-memory-per-child).",
+    };
+
+    public Option<bool> Autoreload { get; } = new("--autoreload") { Description = "Watch the --app assembly and load a new version when it changes, without losing or repeating a task." };
+
+    public Option<double?> TimeLimit { get; } = new("--time-limit") { Description = "Hard time limit per task, in seconds (cluster-queue.node.task-time-limit)." };
+
+    public Option<double?> SoftTimeLimit { get; } = new("--soft-time-limit") { Description = "Soft time limit per task, in seconds: the task's token fires (cluster-queue.node.task-soft-time-limit)." };
+
     public void AddTo(Command command)
     {
-        foreach (Option option in new Option[] { App, Queues, Concurrency, Name, TaskEvents, PrefetchMultiplier, Optimization, AcksLate, Purge, LogLevel })
+        foreach (Option option in new Option[] { App, Queues, Concurrency, Name, TaskEvents, PrefetchMultiplier, Optimization, AcksLate, Purge, LogLevel, Pool, MaxTasksPerChild, MaxMemoryPerChild, Autoreload, TimeLimit, SoftTimeLimit })
         {
             command.Options.Add(option);
         }
@@ -67,12 +90,26 @@ public sealed class WorkerOptions
         Set("prefetch-multiplier", parseResult.GetValue(PrefetchMultiplier)?.ToString(CultureInfo.InvariantCulture));
         Set("optimization", parseResult.GetValue(Optimization));
         Set("acks-late", parseResult.GetValue(AcksLate) ? "true" : null);
+        Set("pool", parseResult.GetValue(Pool));
+        Set("max-tasks-per-child", parseResult.GetValue(MaxTasksPerChild)?.ToString(CultureInfo.InvariantCulture));
+        Set("max-memory-per-child", parseResult.GetValue(MaxMemoryPerChild)?.ToString(CultureInfo.InvariantCulture));
+        Set("autoreload", parseResult.GetValue(Autoreload) ? "true" : null);
+        Set("task-time-limit", parseResult.GetValue(TimeLimit) is { } hard ? hard.ToString(CultureInfo.InvariantCulture) + "s" : null);
+        Set("task-soft-time-limit", parseResult.GetValue(SoftTimeLimit) is { } soft ? soft.ToString(CultureInfo.InvariantCulture) + "s" : null);
         return overrides;
+    }
+
+    private static void RequirePositiveSeconds(OptionResult result, string option)
+    {
+        if (OptionValues.Single(result) is { } text && double.TryParse(text, CultureInfo.InvariantCulture, out var value) && !(value > 0))
+        {
+            result.AddError($"{option} must be a number of seconds above 0, got {text}");
+        }
     }
 
     private static void RequireAtLeast(OptionResult result, int minimum, string option)
     {
-        if (OptionValues.Single(result) is { } text && int.TryParse(text, CultureInfo.InvariantCulture, out var value) && value < minimum)
+        if (OptionValues.Single(result) is { } text && long.TryParse(text, CultureInfo.InvariantCulture, out var value) && value < minimum)
         {
             result.AddError($"{option} must be {minimum} or more, got {value}");
         }

@@ -140,7 +140,7 @@ internal sealed class WorkerControlHandlers
     private ControlResponse Registered(ControlRequest request)
     {
         var arguments = RegisteredArguments.Parse(request.Arguments);
-        var tasks = _node.App.Tasks.Tasks.Select(t => new RegisteredTask(t.Name, new Dictionary<string, string?>(StringComparer.Ordinal)
+        var tasks = _node.TaskCode.Registry.Tasks.Select(t => new RegisteredTask(t.Name, new Dictionary<string, string?>(StringComparer.Ordinal)
         {
             ["rate_limit"] = _node.Overrides.RateLimitOf(t)?.Text,
         }));
@@ -195,7 +195,7 @@ internal sealed class WorkerControlHandlers
     {
         var arguments = RateLimitArguments.Parse(request.Arguments);
         var limit = CeleryRate.Parse(arguments.RateLimit);
-        if (!_node.App.Tasks.TryGet(arguments.TaskName, out _))
+        if (!_node.TaskCode.Registry.TryGet(arguments.TaskName, out _))
         {
             return ControlReplies.UnknownTask;
         }
@@ -207,7 +207,7 @@ internal sealed class WorkerControlHandlers
     private ControlResponse TimeLimit(ControlRequest request)
     {
         var arguments = TimeLimitArguments.Parse(request.Arguments);
-        if (!_node.App.Tasks.TryGet(arguments.TaskName, out _))
+        if (!_node.TaskCode.Registry.TryGet(arguments.TaskName, out _))
         {
             return ControlReplies.UnknownTask;
         }

@@ -32,6 +32,7 @@ internal sealed class NodeServices
         Concurrency = settings.EffectiveConcurrency;
         _poolSize = Concurrency;
         Fair = settings.Optimization == "fair";
+        TaskCode = new ClusterQueue.Node.Reload.TaskCode(app.Tasks, settings.App);
         Log = logging.CreateLogger("ClusterQueue.Node.Worker");
     }
 
@@ -50,6 +51,15 @@ internal sealed class NodeServices
     public bool Fair { get; }
 
     public WorkerStats Stats { get; } = new();
+
+    /// <summary>The tasks the node runs now: consumers look requests up here, and autoreload replaces it.</summary>
+    public ClusterQueue.Node.Reload.TaskCode TaskCode { get; }
+
+    /// <summary>Completes when the pool's first slots can run tasks (prefork children started); faults when one cannot.</summary>
+    public TaskCompletionSource PoolStarted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>A runner for a new pool slot, of the configured pool.</summary>
+    public ISlotRunner CreateSlot() => Settings.Pool == "prefork" ? new ClusterQueue.Node.Pool.ChildSlot(this) : ThreadSlot.Instance;
 
     public RunningTasks Running { get; } = new();
 

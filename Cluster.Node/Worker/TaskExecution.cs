@@ -12,8 +12,8 @@ namespace ClusterQueue.Node.Worker;
 /// </summary>
 internal sealed class TaskExecution(NodeServices node)
 {
-    /// <summary>Runs <paramref name="request"/>; true when the executor must be replaced (its task was abandoned).</summary>
-    public async Task<bool> RunAsync(TaskRequest request, CancellationToken executorStopping)
+    /// <summary>Runs <paramref name="request"/> on <paramref name="slot"/>; true when the executor must be replaced (its task was abandoned).</summary>
+    public async Task<bool> RunAsync(TaskRequest request, ISlotRunner slot, CancellationToken executorStopping)
     {
         if (node.ColdStopping || request.Lease.IsClosed)
         {
@@ -50,7 +50,7 @@ internal sealed class TaskExecution(NodeServices node)
         var running = node.Running.Add(request);
         try
         {
-            return await RunStartedAsync(request, running, ignoreResult, executorStopping).ConfigureAwait(false);
+            return await RunStartedAsync(request, slot, running, ignoreResult, executorStopping).ConfigureAwait(false);
         }
         finally
         {
@@ -60,7 +60,7 @@ internal sealed class TaskExecution(NodeServices node)
         }
     }
 
-    private async Task<bool> RunStartedAsync(TaskRequest request, RunningTask running, bool ignoreResult, CancellationToken executorStopping)
+    private async Task<bool> RunStartedAsync(TaskRequest request, ISlotRunner slot, RunningTask running, bool ignoreResult, CancellationToken executorStopping)
     {
         var message = request.Message;
         var options = request.Definition.Options;
@@ -99,23 +99,11 @@ internal sealed class TaskExecution(NodeServices node)
         };
 
         var clock = Stopwatch.StartNew();
-        // Task.Run keeps a synchronous task method off the executor's mailbox, so the hard limit can fire; the slot's
-        // thread-pool reservation (ThreadPoolReservation) keeps a blocking method from starving the actors.
-        var invocation = Task.Run(() => request.Definition.InvokeAsync(context).AsTask());
+        var invocation = slot.InvokeAsync(request, context, running);
         if (!await FinishesInTimeAsync(invocation, hard, executorStopping).ConfigureAwait(false))
         {
-            // The method may not listen to its token: it keeps its thread, and a reserved one, until it returns; whatever
-            // it throws then is observed and dropped.
-            ThreadPoolReservation.Reserve(1);
-            _ = invocation.ContinueWith(
-                static t =>
-                {
-                    ThreadPoolReservation.Release(1);
-                    _ = t.Exception;
-                },
-                CancellationToken.None,
-                TaskContinuationOptions.ExecuteSynchronously,
-                TaskScheduler.Default);
+            // The method may not listen to its token: a prefork child is killed, a thread is left to return on its own.
+            slot.Abandon(invocation);
             await running.Cancellation.CancelAsync().ConfigureAwait(false);
             if (executorStopping.IsCancellationRequested || running.ColdStopped)
             {
@@ -168,6 +156,11 @@ internal sealed class TaskExecution(NodeServices node)
         catch (Exception) when (running.Terminated)
         {
             await RevokedTasks.TerminatedAsync(node, request, ignoreResult).ConfigureAwait(false);
+        }
+        catch (Pool.WorkerLostException lost)
+        {
+            await WorkerLostAsync(request, lost, clock.Elapsed, ignoreResult, activity).ConfigureAwait(false);
+            return true;
         }
         catch (TaskRetryException retry)
         {
@@ -222,7 +215,7 @@ internal sealed class TaskExecution(NodeServices node)
     private static bool ShouldAutoRetry(TaskRequest request, Exception e)
     {
         var options = request.Definition.Options;
-        return options.AutoRetryFor.Any(type => type.IsInstanceOfType(e))
+        return options.AutoRetryFor.Any(type => type.IsInstanceOfType(e) || (e is Pool.ChildTaskException child && child.IsInstanceOf(type)))
             && (options.MaxRetries is not { } max || request.Message.Retries < max);
     }
 
@@ -282,10 +275,26 @@ internal sealed class TaskExecution(NodeServices node)
         node.Raise(TaskEventKind.Failed, request.Id, request.Name, runtime, info, detail: new TaskEventDetail(request.Message, Traceback: traceback));
     }
 
+    /// <summary>
+    /// The prefork child died under the task (killed, crashed): Celery requeues a late-ack task with
+    /// reject_on_worker_lost, and otherwise fails it with WorkerLostError.
+    /// </summary>
+    private async Task WorkerLostAsync(TaskRequest request, Pool.WorkerLostException lost, TimeSpan runtime, bool ignoreResult, Activity? activity)
+    {
+        if (request.AcksLate && node.Settings.RejectOnWorkerLost)
+        {
+            node.Log.LogError("Task {Task}[{TaskId}]: {Reason}; requeued (reject-on-worker-lost)", request.Name, request.Id, lost.Message);
+            await request.RequeueAsync().ConfigureAwait(false);
+            return;
+        }
+
+        await FailAsync(request, lost.Info, traceback: null, runtime, ignoreResult, activity).ConfigureAwait(false);
+    }
+
     private async Task HardTimeLimitAsync(TaskRequest request, TimeSpan limit, TimeSpan runtime, bool ignoreResult)
     {
-        // With threads the stuck method keeps its thread until it returns; only the process pool can really kill it.
-        // Here the slot is freed and its executor replaced, and the task is recorded as Celery records it.
+        // A prefork child was killed; a thread keeps running until its method returns. Either way the slot is replaced,
+        // and the task is recorded as Celery records it.
         node.Log.LogError("Task {Task}[{TaskId}] exceeded its hard time limit of {Limit}", request.Name, request.Id, limit);
         var info = new ExceptionInfo("TimeLimitExceeded", [SecondsNode(limit)], "billiard.exceptions");
         if (!ignoreResult)
@@ -332,8 +341,9 @@ internal sealed class TaskExecution(NodeServices node)
 
     private Task AckLateAsync(TaskRequest request) => request.AcksLate ? request.AckAsync() : Task.CompletedTask;
 
-    private static ExceptionInfo Describe(Exception e) => e switch
+    internal static ExceptionInfo Describe(Exception e) => e switch
     {
+        Pool.ChildTaskException child => child.Info,
         // Bad arguments are Python's TypeError, so a Python client sees the error it would get from a Python worker.
         TaskArgumentException => new ExceptionInfo("TypeError", [JsonValue.Create(e.Message)], "builtins"),
         _ => ExceptionInfo.FromException(e),

@@ -17,12 +17,14 @@ internal sealed class TaskExecutor : ReceiveActor
     private readonly TaskExecution _execution;
     private readonly IActorRef _self;
     private readonly IActorRef _pool;
+    private readonly ISlotRunner _slot;
     private int _tasksRun;
 
-    public TaskExecutor(NodeServices node, TaskExecution execution)
+    public TaskExecutor(NodeServices node, TaskExecution execution, ISlotRunner slot)
     {
         _node = node;
         _execution = execution;
+        _slot = slot;
         _self = Self;
         _pool = Context.Parent;
         ThreadPoolReservation.Reserve(1);
@@ -31,10 +33,18 @@ internal sealed class TaskExecutor : ReceiveActor
         Receive<ExecutionFailed>(failed => throw new InvalidOperationException($"running {failed.Request.Name}[{failed.Request.Id}] failed", failed.Cause));
     }
 
+    protected override void PreStart()
+    {
+        var (self, pool) = (_self, _pool);
+        _slot.Lost.ContinueWith(_ => pool.Tell(new SlotLost(self), self), TaskScheduler.Default);
+    }
+
     protected override void PostStop()
     {
         _stopping.Cancel();
         ThreadPoolReservation.Release(1);
+        // A prefork child is asked to leave, or killed when it is busy; the pool does not wait for it.
+        _ = _slot.DisposeAsync().AsTask();
     }
 
     /// <summary>Runs outside the actor's context: it touches only its own fields, and one task runs at a time.</summary>
@@ -43,7 +53,17 @@ internal sealed class TaskExecutor : ReceiveActor
         bool abandoned;
         try
         {
-            abandoned = await _execution.RunAsync(request, _stopping.Token).ConfigureAwait(false);
+            await WhenSlotReadyAsync(request).ConfigureAwait(false);
+            if (_slot.Lost.IsCompleted)
+            {
+                // Its child died while the slot was idle: the task goes back untouched, and the slot is replaced.
+                await request.RequeueAsync().ConfigureAwait(false);
+                _node.Unreserved(request);
+                _pool.Tell(new ExecutorDone(_self, Retire: true), _self);
+                return;
+            }
+
+            abandoned = await _execution.RunAsync(request, _slot, _stopping.Token).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -53,8 +73,23 @@ internal sealed class TaskExecutor : ReceiveActor
 
         var tasksRun = ++_tasksRun;
         var maxTasks = _node.Settings.MaxTasksPerChild;
-        var retire = abandoned || (maxTasks > 0 && tasksRun >= maxTasks);
+        var retire = abandoned || _slot.MustRetire || (maxTasks > 0 && tasksRun >= maxTasks);
         _pool.Tell(new ExecutorDone(_self, retire), _self);
+    }
+
+    /// <summary>A slot whose child never started gives its task back untouched (not acked, not started) and fails.</summary>
+    private async Task WhenSlotReadyAsync(TaskRequest request)
+    {
+        try
+        {
+            await _slot.Ready.ConfigureAwait(false);
+        }
+        catch
+        {
+            await request.RequeueAsync().ConfigureAwait(false);
+            _node.Unreserved(request);
+            throw;
+        }
     }
 
     private sealed record ExecutionFailed(TaskRequest Request, Exception Cause);

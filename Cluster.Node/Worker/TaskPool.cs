@@ -39,6 +39,8 @@ internal sealed class TaskPool : ReceiveActor
         Receive<Terminated>(terminated => OnTerminated(terminated.ActorRef));
         ReceiveAsync<DrainReserved>(_ => DrainAsync());
         Receive<ResizePool>(resize => Sender.Tell(new PoolResized(Resize(resize.Delta)), Self));
+        Receive<SlotLost>(lost => ReplaceIdle(lost.Executor));
+        Receive<TaskCodeReloaded>(_ => _idle.ToList().ForEach(ReplaceIdle));
     }
 
     private int Free => _idle.Count - _reserved.Count;
@@ -49,10 +51,44 @@ internal sealed class TaskPool : ReceiveActor
 
     protected override void PreStart()
     {
+        var started = new List<Task>();
         for (var i = 0; i < _node.Concurrency; i++)
         {
-            StartExecutor();
+            started.Add(StartExecutor());
         }
+
+        var pool = _node.PoolStarted;
+        Task.WhenAll(started).ContinueWith(
+            t =>
+            {
+                if (t.Exception is { } failed)
+                {
+                    pool.TrySetException(failed.InnerExceptions);
+                }
+                else
+                {
+                    pool.TrySetResult();
+                }
+            },
+            TaskScheduler.Default);
+    }
+
+    /// <summary>An idle slot that cannot run its next task (its child died, or runs code older than a reload) is replaced now.</summary>
+    private void ReplaceIdle(IActorRef executor)
+    {
+        var remaining = _idle.Where(e => !e.Equals(executor)).Reverse().ToList();
+        if (remaining.Count == _idle.Count)
+        {
+            // Busy, or gone already: a busy slot is replaced when its task is done.
+            return;
+        }
+
+        _idle.Clear();
+        remaining.ForEach(_idle.Push);
+        Context.Unwatch(executor);
+        Context.Stop(executor);
+        StartExecutor();
+        Dispatch();
     }
 
     /// <summary>The pool never goes below one slot: a node that consumes must be able to run what it takes.</summary>
@@ -91,11 +127,14 @@ internal sealed class TaskPool : ReceiveActor
         return target;
     }
 
-    private void StartExecutor()
+    /// <summary>Starts a slot; the task completes when it can run tasks (at once for a thread, when its child is up for prefork).</summary>
+    private Task StartExecutor()
     {
-        var executor = Context.ActorOf(NodeProps.Of(() => new TaskExecutor(_node, _execution)), $"executor-{++_executorCount}");
+        var slot = _node.CreateSlot();
+        var executor = Context.ActorOf(NodeProps.Of(() => new TaskExecutor(_node, _execution, slot)), $"executor-{++_executorCount}");
         Context.Watch(executor);
         _idle.Push(executor);
+        return slot.Ready;
     }
 
     private void OnReserve(TaskRequest request)

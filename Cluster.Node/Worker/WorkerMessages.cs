@@ -75,3 +75,12 @@ internal sealed class GetQueues
 
 /// <summary>The queues consumed now, and whether the request changed them.</summary>
 internal sealed record QueuesChanged(bool Changed, IReadOnlyList<string> Queues);
+
+/// <summary>An executor's slot can no longer run tasks (its prefork child exited).</summary>
+internal sealed record SlotLost(IActorRef Executor);
+
+/// <summary>Autoreload loaded a new version of the task assembly: idle slots with older code are replaced.</summary>
+internal sealed record TaskCodeReloaded
+{
+    public static readonly TaskCodeReloaded Instance = new();
+}

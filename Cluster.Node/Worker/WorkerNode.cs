@@ -140,6 +140,11 @@ public sealed class WorkerNode : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(app);
         settings.Validate();
+        if (settings.Autoreload && settings.App is null)
+        {
+            throw new ArgumentException("cluster-queue.node.autoreload needs a task assembly to watch (--app)", "cluster-queue.node.autoreload");
+        }
+
         logging ??= NullLoggerFactory.Instance;
         var name = settings.ResolveName(Dns.GetHostName());
         if (!string.IsNullOrWhiteSpace(settings.StateDb))
@@ -169,6 +174,7 @@ public sealed class WorkerNode : IAsyncDisposable
             var handlers = new WorkerControlHandlers(node._node, fabric, node._supervisor, () => _ = Task.Run(() => node.WarmShutdownAsync()));
             await fabric.StartControlAsync(handlers.CreateRegistry(), node.Load, cancellationToken).ConfigureAwait(false);
             await node._node.Ready.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await node._node.PoolStarted.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch
         {

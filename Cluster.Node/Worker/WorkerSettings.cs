@@ -24,6 +24,21 @@ public sealed record WorkerSettings
     /// <summary>Replace a pool slot after this many tasks; 0 means never.</summary>
     public int MaxTasksPerChild { get; init; }
 
+    /// <summary>Replace a prefork child after the task that took its resident memory above this many KiB; 0 means never.</summary>
+    public long MaxMemoryPerChild { get; init; }
+
+    /// <summary>Watch the task assembly and load a new version of it when it changes (celery --autoreload).</summary>
+    public bool Autoreload { get; init; }
+
+    /// <summary>How often autoreload looks at the task assembly's size and write time.</summary>
+    public TimeSpan AutoreloadInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// The task assembly (<c>-A</c>) the node's tasks came from; prefork children load it, and autoreload watches it.
+    /// Null for tasks registered in code, which only the threads pool can run.
+    /// </summary>
+    public string? App { get; init; }
+
     public AutoscaleSettings Autoscale { get; init; } = new();
 
     /// <summary>SQLite file that keeps revoked task ids across restarts; empty keeps them in memory only.</summary>
@@ -43,7 +58,7 @@ public sealed record WorkerSettings
     /// <summary>ETA tasks due within this horizon are held in memory; later ones go back to the broker as delayed messages.</summary>
     public TimeSpan EtaHorizon { get; init; } = TimeSpan.FromSeconds(1);
 
-    /// <summary><c>threads</c> runs tasks in this process.</summary>
+    /// <summary><c>threads</c> runs tasks in this process; <c>prefork</c> in child processes, one per slot.</summary>
     public string Pool { get; init; } = "threads";
 
     public bool DisableRateLimits { get; init; }
@@ -87,9 +102,24 @@ public sealed record WorkerSettings
             throw new ArgumentException("cluster-queue.node.queues must name at least one queue, and no empty names", "cluster-queue.node.queues");
         }
 
-        if (Pool is not "threads")
+        if (Pool is not ("threads" or "prefork"))
         {
-            throw new ArgumentException($"cluster-queue.node.pool \"{Pool}\" is not available in this build; use \"threads\"", "cluster-queue.node.pool");
+            throw new ArgumentException($"cluster-queue.node.pool must be \"threads\" or \"prefork\", got \"{Pool}\"", "cluster-queue.node.pool");
+        }
+
+        if (MaxTasksPerChild < 0)
+        {
+            throw new ArgumentOutOfRangeException("cluster-queue.node.max-tasks-per-child", MaxTasksPerChild, "cluster-queue.node.max-tasks-per-child must be 0 (never) or more");
+        }
+
+        if (MaxMemoryPerChild < 0)
+        {
+            throw new ArgumentOutOfRangeException("cluster-queue.node.max-memory-per-child", MaxMemoryPerChild, "cluster-queue.node.max-memory-per-child must be 0 (never) or more KiB");
+        }
+
+        if (Autoreload && AutoreloadInterval <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException("cluster-queue.node.autoreload-interval", AutoreloadInterval, "cluster-queue.node.autoreload-interval must be more than 0");
         }
     }
 }

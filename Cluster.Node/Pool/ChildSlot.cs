@@ -1,0 +1,112 @@
+using System.Text.Json.Nodes;
+using ClusterQueue.Client;
+using ClusterQueue.Node.Worker;
+using ClusterQueue.Protocol;
+using ClusterQueue.Results;
+using Microsoft.Extensions.Logging;
+
+namespace ClusterQueue.Node.Pool;
+
+/// <summary>
+/// <c>-P prefork</c>: a pool slot whose tasks run in a child process of its own, so a task past its hard limit, or
+/// terminated, is really stopped: the child is killed and the slot replaced.
+/// </summary>
+internal sealed class ChildSlot : ISlotRunner
+{
+    private readonly NodeServices _node;
+    private readonly ChildProcess _child;
+    private readonly int _codeGeneration;
+    private bool _overMemory;
+
+    public ChildSlot(NodeServices node)
+    {
+        _node = node;
+        _codeGeneration = node.TaskCode.Generation;
+        _child = ChildProcess.Start(node.TaskCode.Path, node.Logging.CreateLogger<ChildSlot>());
+        Ready = CheckTasksAsync();
+    }
+
+    public int Pid => _child.Pid;
+
+    public Task Ready { get; }
+
+    public Task Lost => _child.Exited;
+
+    public bool MustRetire => !_child.IsAlive || _overMemory || _codeGeneration != _node.TaskCode.Generation;
+
+    /// <summary>Every task the node takes must exist in the child, or it would fail there as NotRegistered.</summary>
+    private async Task CheckTasksAsync()
+    {
+        var tasks = await _child.Ready.ConfigureAwait(false);
+        var missing = _node.TaskCode.Registry.Tasks.Select(t => t.Name).Where(name => !tasks.Contains(name)).Order(StringComparer.Ordinal).ToList();
+        if (missing.Count > 0)
+        {
+            _child.Kill();
+            throw new InvalidOperationException(
+                $"the prefork pool runs only tasks of the task assembly (--app), and the child process does not have {string.Join(", ", missing)}; " +
+                "register them with [CeleryTask] in that assembly, or use the threads pool");
+        }
+    }
+
+    public async Task<JsonNode?> InvokeAsync(TaskRequest request, TaskContext context, RunningTask running)
+    {
+        var run = new JsonObject
+        {
+            ["op"] = "run",
+            ["id"] = context.Id,
+            ["task"] = context.Name,
+            ["args"] = context.Args.DeepClone(),
+            ["kwargs"] = context.Kwargs.DeepClone(),
+            ["retries"] = context.Retries,
+            ["hostname"] = context.Hostname,
+            ["max_retries"] = context.Options.MaxRetries,
+            ["default_retry_delay"] = context.Options.DefaultRetryDelay.TotalSeconds,
+        };
+
+        // Celery's terminate signals the pool process; here it is killed, where a soft limit only cancels the token inside.
+        await using var terminating = running.Cancellation.Token.Register(() =>
+        {
+            if (running.Terminated)
+            {
+                _child.Kill();
+            }
+        });
+        var done = await _child.RunAsync(run, running.Cancellation.Token).ConfigureAwait(false);
+        CheckMemory();
+        return (string?)done["status"] switch
+        {
+            "success" => done["value"]?.DeepClone(),
+            "retry" => throw new TaskRetryException(
+                CeleryTime.Parse((string)done["eta"]!, "eta"),
+                done["cause"] is JsonObject cause ? Failure(cause, context.Id) : null),
+            "cancelled" => throw new OperationCanceledException(context.CancellationToken),
+            _ => throw Failure(done, context.Id),
+        };
+    }
+
+    private static ChildTaskException Failure(JsonObject failure, string taskId) => new(
+        ExceptionInfo.FromJson(failure, taskId),
+        (string?)failure["traceback"],
+        (failure["types"] as JsonArray ?? []).Select(t => (string?)t).OfType<string>().ToList());
+
+    /// <summary>Celery's max-memory-per-child: the child that crossed the limit finishes its task, then is replaced.</summary>
+    private void CheckMemory()
+    {
+        var limit = _node.Settings.MaxMemoryPerChild;
+        if (limit > 0 && _child.ResidentKiB > limit)
+        {
+            _overMemory = true;
+            _node.Log.LogWarning(
+                "Prefork child {Pid} uses {Resident} KiB, more than max-memory-per-child {Limit} KiB; replacing it",
+                _child.Pid, _child.ResidentKiB, limit);
+        }
+    }
+
+    public void Abandon(Task invocation)
+    {
+        _child.Kill();
+        _ = invocation.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    public ValueTask DisposeAsync() => _child.DisposeAsync();
+}
