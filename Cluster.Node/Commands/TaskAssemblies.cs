@@ -1,5 +1,3 @@
-using System.Reflection;
-using System.Runtime.Loader;
 using ClusterQueue.Client;
 
 namespace ClusterQueue.Node.Commands;
@@ -7,6 +5,8 @@ namespace ClusterQueue.Node.Commands;
 /// <summary>
 /// The tasks a worker runs: those of the <c>-A</c> assembly, or the demo tasks when none is given. Only one of the
 /// two, as a Celery worker runs its app's tasks only, and so that a user task named like a demo task is no clash.
+/// The assembly is read from its bytes (<see cref="Reload.TaskCodeVersion"/>), so a deploy may overwrite the file while
+/// the worker runs, and autoreload can load the next version beside it.
 /// </summary>
 public static class TaskAssemblies
 {
@@ -20,47 +20,13 @@ public static class TaskAssemblies
             return registry.RegisterAssembly(typeof(Samples.Tasks).Assembly);
         }
 
-        var assembly = LoadAssembly(appPath);
         try
         {
-            registry.RegisterAssembly(assembly);
+            return Reload.TaskCodeVersion.Load(appPath, collectible: false).Registry;
         }
-        catch (ReflectionTypeLoadException e)
+        catch (Reload.TaskCodeException e)
         {
-            var cause = e.LoaderExceptions.FirstOrDefault(x => x is not null)?.Message ?? e.Message;
-            throw CommandException.Usage($"--app: cannot load the types of '{appPath}': {cause}");
-        }
-        catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException)
-        {
-            throw CommandException.Usage($"--app: '{appPath}': {e.Message}");
-        }
-
-        return registry;
-    }
-
-    private static Assembly LoadAssembly(string appPath)
-    {
-        var fullPath = Path.GetFullPath(appPath);
-        if (!File.Exists(fullPath))
-        {
-            throw CommandException.Usage($"--app: no such file '{appPath}' (expected the path of a .NET assembly with [CeleryTask] methods)");
-        }
-
-        // The app's own dependencies sit beside it, listed in its deps.json, as for any plug-in.
-        var resolver = new AssemblyDependencyResolver(fullPath);
-        AssemblyLoadContext.Default.Resolving += (context, name) =>
-            resolver.ResolveAssemblyToPath(name) is { } path ? context.LoadFromAssemblyPath(path) : null;
-        try
-        {
-            return AssemblyLoadContext.Default.LoadFromAssemblyPath(fullPath);
-        }
-        catch (BadImageFormatException)
-        {
-            throw CommandException.Usage($"--app: '{appPath}' is not a .NET assembly");
-        }
-        catch (FileLoadException e)
-        {
-            throw CommandException.Usage($"--app: cannot load '{appPath}': {e.Message}");
+            throw CommandException.Usage($"--app: {e.Message}");
         }
     }
 }

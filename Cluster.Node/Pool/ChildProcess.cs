@@ -39,7 +39,8 @@ internal sealed class ChildProcess : IAsyncDisposable
     /// <summary>Completes when the child has exited, for whatever reason.</summary>
     public Task Exited => _exited.Task;
 
-    public bool IsAlive => !_exited.Task.IsCompleted;
+    /// <summary>False once the process has exited, even before the socket's end has been read.</summary>
+    public bool IsAlive => !_exited.Task.IsCompleted && SafeExitCode() is null;
 
     /// <summary>The child's resident memory after its last task, in KiB.</summary>
     public long ResidentKiB { get; private set; }

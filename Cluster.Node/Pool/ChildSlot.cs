@@ -32,6 +32,8 @@ internal sealed class ChildSlot : ISlotRunner
 
     public Task Lost => _child.Exited;
 
+    public bool IsAlive => _child.IsAlive;
+
     public bool MustRetire => !_child.IsAlive || _overMemory || _codeGeneration != _node.TaskCode.Generation;
 
     /// <summary>Every task the node takes must exist in the child, or it would fail there as NotRegistered.</summary>

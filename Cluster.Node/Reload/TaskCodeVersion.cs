@@ -33,7 +33,7 @@ internal sealed class TaskCodeVersion : IDisposable
     public static TaskCodeVersion Load(string path, TaskDefaults? defaults = null, bool collectible = true)
     {
         var fullPath = System.IO.Path.GetFullPath(path);
-        var stamp = FileStamp.Of(fullPath) ?? throw new TaskCodeException($"no such file '{path}'");
+        var stamp = FileStamp.Of(fullPath) ?? throw new TaskCodeException($"no such file '{path}' (expected the path of a .NET assembly with [CeleryTask] methods)");
         var context = new TaskCodeContext(fullPath, collectible);
         try
         {
@@ -45,14 +45,9 @@ internal sealed class TaskCodeVersion : IDisposable
             }
 
             registry.RegisterAssembly(assembly);
-            if (registry.Tasks.Count == 0)
-            {
-                throw new TaskCodeException($"'{path}' has no [CeleryTask] methods");
-            }
-
             return new TaskCodeVersion(fullPath, context, registry, stamp);
         }
-        catch (Exception e) when (e is not TaskCodeException)
+        catch (Exception e)
         {
             if (collectible)
             {
@@ -60,11 +55,6 @@ internal sealed class TaskCodeVersion : IDisposable
             }
 
             throw new TaskCodeException(Reason(path, e), e);
-        }
-        catch when (collectible)
-        {
-            context.Unload();
-            throw;
         }
     }
 
@@ -79,6 +69,7 @@ internal sealed class TaskCodeVersion : IDisposable
     private static string Reason(string path, Exception e) => e switch
     {
         BadImageFormatException => $"'{path}' is not a .NET assembly",
+        FileLoadException => $"cannot load '{path}': {e.Message}",
         ReflectionTypeLoadException load => $"cannot load the types of '{path}': {load.LoaderExceptions.FirstOrDefault(x => x is not null)?.Message ?? load.Message}",
         _ => $"'{path}': {e.Message}",
     };

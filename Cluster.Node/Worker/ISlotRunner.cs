@@ -15,6 +15,9 @@ internal interface ISlotRunner : IAsyncDisposable
     /// <summary>Completes when the slot can no longer run anything (its child exited); never, for a thread.</summary>
     Task Lost { get; }
 
+    /// <summary>False once the slot cannot run anything; read before each task, where <see cref="Lost"/> may not have fired yet.</summary>
+    bool IsAlive { get; }
+
     /// <summary>Runs the task's method; it completes or throws as the method does.</summary>
     Task<JsonNode?> InvokeAsync(TaskRequest request, TaskContext context, RunningTask running);
 
@@ -35,6 +38,8 @@ internal sealed class ThreadSlot : ISlotRunner
     public Task Ready => Task.CompletedTask;
 
     public Task Lost => Never;
+
+    public bool IsAlive => true;
 
     public bool MustRetire => false;
 

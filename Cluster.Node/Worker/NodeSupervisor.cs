@@ -76,6 +76,12 @@ internal sealed class NodeSupervisor : ReceiveActor
         _node.State = Context.ActorOf(NodeProps.Of(() => new WorkerState()), "state");
         _timers = Context.ActorOf(NodeProps.Of(() => new TaskTimers(_node)), "timers");
         _pool = Context.ActorOf(NodeProps.Of(() => new TaskPool(_node, _timers)), "pool");
+        if (_node.Settings.Autoreload)
+        {
+            var pool = _pool;
+            Context.ActorOf(NodeProps.Of(() => new ClusterQueue.Node.Reload.TaskCodeWatcher(_node, pool)), "autoreload");
+        }
+
         foreach (var queue in _node.Settings.Queues)
         {
             StartConsumer(queue);

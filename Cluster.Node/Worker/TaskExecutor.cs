@@ -54,7 +54,7 @@ internal sealed class TaskExecutor : ReceiveActor
         try
         {
             await WhenSlotReadyAsync(request).ConfigureAwait(false);
-            if (_slot.Lost.IsCompleted)
+            if (!_slot.IsAlive)
             {
                 // Its child died while the slot was idle: the task goes back untouched, and the slot is replaced.
                 await request.RequeueAsync().ConfigureAwait(false);
