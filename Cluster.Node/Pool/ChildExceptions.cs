@@ -25,12 +25,15 @@ internal sealed class ChildTaskException(ExceptionInfo info, string? traceback, 
 /// The child process running a task died before it answered: Celery's <c>WorkerLostError</c>, with its message
 /// (<c>Worker exited prematurely: signal 9 (SIGKILL) Job: 3.</c>).
 /// </summary>
-internal sealed class WorkerLostException(string message) : Exception(message)
+internal sealed class WorkerLostException(string message, bool accepted) : Exception(message)
 {
+    /// <summary>False when the child died before it took the task: the task never started, so it may run elsewhere.</summary>
+    public bool Accepted { get; } = accepted;
+
     public ExceptionInfo Info => new("WorkerLostError", [System.Text.Json.Nodes.JsonValue.Create(Message)], "billiard.exceptions");
 
     /// <summary>Celery's wording for how a child ended; .NET reports a signal as 128 + its number.</summary>
-    public static WorkerLostException Exited(int? exitCode, long job)
+    public static WorkerLostException Exited(int? exitCode, long job, bool accepted)
     {
         var how = exitCode switch
         {
@@ -38,7 +41,7 @@ internal sealed class WorkerLostException(string message) : Exception(message)
             > 128 and < 160 => $"signal {exitCode - 128} ({SignalName(exitCode.Value - 128)})",
             _ => $"exitcode {exitCode}",
         };
-        return new WorkerLostException($"Worker exited prematurely: {how} Job: {job}.");
+        return new WorkerLostException($"Worker exited prematurely: {how} Job: {job}.", accepted);
     }
 
     private static string SignalName(int signal) => signal switch

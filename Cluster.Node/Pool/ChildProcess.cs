@@ -23,6 +23,7 @@ internal sealed class ChildProcess : IAsyncDisposable
     private Stream? _stream;
     private TaskCompletionSource<JsonObject>? _pending;
     private long _jobs;
+    private volatile bool _accepted;
 
     private ChildProcess(Process process, ILogger log)
     {
@@ -153,7 +154,12 @@ internal sealed class ChildProcess : IAsyncDisposable
         {
             while (await PoolFrames.ReadAsync(stream).ConfigureAwait(false) is { } frame)
             {
-                if ((string?)frame["op"] == "done")
+                var op = (string?)frame["op"];
+                if (op == "accepted")
+                {
+                    _accepted = true;
+                }
+                else if (op == "done")
                 {
                     ResidentKiB = (long?)frame["rss_kib"] ?? 0;
                     Interlocked.Exchange(ref _pending, null)?.TrySetResult(frame);
@@ -178,11 +184,11 @@ internal sealed class ChildProcess : IAsyncDisposable
         }
 
         _exited.TrySetResult();
-        Interlocked.Exchange(ref _pending, null)?.TrySetException(WorkerLostException.Exited(SafeExitCode(), Interlocked.Read(ref _jobs)));
+        Interlocked.Exchange(ref _pending, null)?.TrySetException(WorkerLostException.Exited(SafeExitCode(), Interlocked.Read(ref _jobs), _accepted));
     }
 
     /// <summary>Runs one task frame; cancelling <paramref name="cancel"/> asks the child to cancel the task's token.</summary>
-    /// <exception cref="WorkerLostException">The child died before it answered.</exception>
+    /// <exception cref="WorkerLostException">The child died before it answered; <see cref="WorkerLostException.Accepted"/> says whether it had taken the task.</exception>
     public async Task<JsonObject> RunAsync(JsonObject run, CancellationToken cancel)
     {
         await Ready.ConfigureAwait(false);
@@ -193,10 +199,11 @@ internal sealed class ChildProcess : IAsyncDisposable
         }
 
         var job = Interlocked.Increment(ref _jobs);
+        _accepted = false;
         if (!IsAlive)
         {
             Interlocked.Exchange(ref _pending, null);
-            throw WorkerLostException.Exited(SafeExitCode(), job);
+            throw WorkerLostException.Exited(SafeExitCode(), job, accepted: false);
         }
 
         try

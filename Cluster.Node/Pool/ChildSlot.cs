@@ -14,9 +14,11 @@ namespace ClusterQueue.Node.Pool;
 internal sealed class ChildSlot : ISlotRunner
 {
     private readonly NodeServices _node;
-    private readonly ChildProcess _child;
     private readonly int _codeGeneration;
+    private ChildProcess _child;
     private bool _overMemory;
+    private bool _respawned;
+    private volatile bool _abandoned;
 
     public ChildSlot(NodeServices node)
     {
@@ -34,7 +36,8 @@ internal sealed class ChildSlot : ISlotRunner
 
     public bool IsAlive => _child.IsAlive;
 
-    public bool MustRetire => !_child.IsAlive || _overMemory || _codeGeneration != _node.TaskCode.Generation;
+    /// <remarks>A slot that replaced its child mid-dispatch retires after that task, so the pool's watch on <see cref="Lost"/> is never stale.</remarks>
+    public bool MustRetire => !_child.IsAlive || _overMemory || _respawned || _codeGeneration != _node.TaskCode.Generation;
 
     /// <summary>Every task the node takes must exist in the child, or it would fail there as NotRegistered.</summary>
     private async Task CheckTasksAsync()
@@ -73,7 +76,24 @@ internal sealed class ChildSlot : ISlotRunner
                 _child.Kill();
             }
         });
-        var done = await _child.RunAsync(run, running.Cancellation.Token).ConfigureAwait(false);
+        JsonObject done;
+        try
+        {
+            done = await _child.RunAsync(run, running.Cancellation.Token).ConfigureAwait(false);
+        }
+        catch (WorkerLostException lost) when (!lost.Accepted && !_respawned && !_abandoned && !running.Cancellation.IsCancellationRequested)
+        {
+            // The child died idle, between the slot's last look and this task: as billiard gives a job no process
+            // read to another, the task goes to a fresh child instead of failing with WorkerLostError.
+            _node.Log.LogWarning("Prefork child {Pid} died before it took task {Id}; starting a new child for it", _child.Pid, context.Id);
+            _respawned = true;
+            var dead = _child;
+            _child = ChildProcess.Start(_node.TaskCode.Path, _node.Logging.CreateLogger<ChildSlot>());
+            await dead.DisposeAsync().ConfigureAwait(false);
+            await CheckTasksAsync().ConfigureAwait(false);
+            done = await _child.RunAsync(run, running.Cancellation.Token).ConfigureAwait(false);
+        }
+
         CheckMemory();
         return (string?)done["status"] switch
         {
@@ -106,6 +126,7 @@ internal sealed class ChildSlot : ISlotRunner
 
     public void Abandon(Task invocation)
     {
+        _abandoned = true;
         _child.Kill();
         _ = invocation.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }

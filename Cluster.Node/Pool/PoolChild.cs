@@ -81,6 +81,8 @@ internal static class PoolChild
                 switch ((string?)frame["op"])
                 {
                     case "run":
+                        // Before the task starts: a child that dies before this reaches the parent never ran the task.
+                        await SendAsync(new JsonObject { ["op"] = "accepted" }).ConfigureAwait(false);
                         var cancellation = new CancellationTokenSource();
                         _current = cancellation;
                         _running = Task.Run(() => RunTaskAsync(frame, cancellation));

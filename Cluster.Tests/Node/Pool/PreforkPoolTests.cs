@@ -77,8 +77,10 @@ public sealed class PreforkPoolTests
         await using var worker = await StartAsync(new WorkerSettings { Concurrency = 1, AcksLate = true, RejectOnWorkerLost = true });
         var child = await PidAsync(worker);
 
-        var sleep = await worker.SendAsync("tasks.sleep", 3.0);
-        await worker.EventAsync(sleep.Id, TaskEventKind.Started);
+        var mark = Path.Combine(Path.GetTempPath(), "cq-hold-" + Guid.NewGuid().ToString("N"));
+        var sleep = await worker.SendAsync("tasks.hold", mark, 3.0);
+        await EventuallyAsync(() => File.Exists(mark), "the child runs the task");
+        File.Delete(mark);
         Process.GetProcessById((int)child).Kill();
         var result = await worker.ResultAsync(sleep.Id);
 
@@ -93,8 +95,10 @@ public sealed class PreforkPoolTests
         await using var worker = await StartAsync(new WorkerSettings { Concurrency = 1, AcksLate = true });
         var child = await PidAsync(worker);
 
-        var sleep = await worker.SendAsync("tasks.sleep", 30.0);
-        await worker.EventAsync(sleep.Id, TaskEventKind.Started);
+        var mark = Path.Combine(Path.GetTempPath(), "cq-hold-" + Guid.NewGuid().ToString("N"));
+        var sleep = await worker.SendAsync("tasks.hold", mark, 30.0);
+        await EventuallyAsync(() => File.Exists(mark), "the child runs the task");
+        File.Delete(mark);
         Process.GetProcessById((int)child).Kill();
         var result = await worker.ResultAsync(sleep.Id);
 
@@ -118,6 +122,13 @@ public sealed class PreforkPoolTests
 
         Assert.Equal(TaskStates.Success, result.Status);
         Assert.Equal(5, result.Result!.GetValue<long>());
+
+        // Killed with no pause before the next task: the slot may not know yet, and the task still goes to a live child.
+        var second = await PidAsync(worker);
+        Process.GetProcessById((int)second).Kill();
+        var raced = await worker.ResultAsync((await worker.SendAsync("tasks.add", 4, 5)).Id);
+        Assert.Equal(TaskStates.Success, raced.Status);
+        Assert.Equal(9, raced.Result!.GetValue<long>());
     }
 
     [Fact]

@@ -80,6 +80,15 @@ internal static class TaskAssemblyCompiler
                 return Environment.ProcessId;
             }
 
+            // Writes a mark when it runs in the child, so a test knows the child holds the task before it kills it.
+            [CeleryTask("tasks.hold")]
+            public static async Task<int> Hold(string mark, double seconds, CancellationToken cancellationToken)
+            {
+                System.IO.File.WriteAllText(mark, Environment.ProcessId.ToString());
+                await Task.Delay(TimeSpan.FromSeconds(seconds), cancellationToken);
+                return Environment.ProcessId;
+            }
+
             // Keeps what it allocates, as a leaking library would.
             [CeleryTask("tasks.leak")]
             public static int Leak(int mebibytes)

@@ -64,7 +64,8 @@ public sealed class SqliteTransportTests : IDisposable
     [Fact]
     public async Task A_consumer_renews_its_leases_so_a_slow_task_is_not_handed_to_another_consumer()
     {
-        await using var transport = Open(visibilityTimeout: TimeSpan.FromSeconds(1));
+        // Renewal runs every third of the lease, so a loop delayed up to two seconds on a loaded machine still renews in time.
+        await using var transport = Open(visibilityTimeout: TimeSpan.FromSeconds(3));
         await transport.DeclareQueueAsync(new QueueDeclaration("q"));
         await transport.PublishAsync("", "q", Message("slow"));
         await using var holder = await transport.ConsumeAsync("q", new ConsumeOptions(Prefetch: 1));
@@ -72,7 +73,7 @@ public sealed class SqliteTransportTests : IDisposable
 
         // A second consumer polls for several lease lengths; the marker published after the held message shows it was looking.
         await using var other = await transport.ConsumeAsync("q", new ConsumeOptions(Prefetch: 1));
-        var deadline = DateTimeOffset.UtcNow.AddSeconds(2.5);
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(7);
         while (DateTimeOffset.UtcNow < deadline)
         {
             Assert.False(other.Deliveries.TryRead(out _), "a held, renewed message was delivered to another consumer");
