@@ -5,7 +5,7 @@ using ClusterQueue.Bench.Worker;
 namespace ClusterQueue.Bench;
 
 /// <summary>
-/// Runs the benchmarks chosen on the command line: <c>worker-drain</c> runs the one-shot worker drain, <c>amqp-interop</c> the RabbitMQ and Python Celery comparison, <c>sqs-drain</c> the SQS drain against a raw AWSSDK.SQS loop, <c>monitor</c> the monitor's ingest rate and SSE delay, anything else
+/// Runs the benchmarks chosen on the command line: <c>worker-drain</c> runs the one-shot worker drain, <c>amqp-interop</c> the RabbitMQ and Python Celery comparison, <c>pool-drain</c> the threads and prefork pools against Python Celery's prefork, <c>child-round-trip</c> one prefork child's cost per task, <c>sqs-drain</c> the SQS drain against a raw AWSSDK.SQS loop, <c>monitor</c> the monitor's ingest rate and SSE delay, anything else
 /// goes to BenchmarkDotNet's switcher (--filter, --list).
 /// </summary>
 public static class Program
@@ -20,6 +20,16 @@ public static class Program
         if (args is ["amqp-interop", .. var interop])
         {
             return await AmqpInteropBenchmark.RunAsync(interop).ConfigureAwait(false);
+        }
+
+        if (args is ["pool-drain", .. var pools])
+        {
+            return await PoolDrainBenchmark.RunAsync(pools).ConfigureAwait(false);
+        }
+
+        if (args is ["child-round-trip", .. var child])
+        {
+            return await Pool.ChildRoundTripBenchmark.RunAsync(child).ConfigureAwait(false);
         }
 
         if (args is ["sqs-drain", .. var sqs])

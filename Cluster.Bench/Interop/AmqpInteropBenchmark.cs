@@ -18,15 +18,19 @@ namespace ClusterQueue.Bench.Interop;
 /// </summary>
 public static class AmqpInteropBenchmark
 {
-    private const string Queue = "celery";
-    private const int Concurrency = 2;
+    internal const string Queue = "celery";
+    internal const int Concurrency = 2;
     private static readonly TimeSpan PythonPatience = TimeSpan.FromMinutes(10);
+
+    /// <summary>The broker of the RabbitMQ runners: CQ_BENCH_AMQP_URL, or CQ_TEST_AMQP_URL as the test servers script exports it.</summary>
+    internal static string BrokerUrl() =>
+        Environment.GetEnvironmentVariable("CQ_BENCH_AMQP_URL") is { Length: > 0 } bench ? bench
+        : Environment.GetEnvironmentVariable("CQ_TEST_AMQP_URL") is { Length: > 0 } test ? test
+        : throw new InvalidOperationException("set CQ_BENCH_AMQP_URL to a RabbitMQ URL (amqp://user:pass@127.0.0.1:5672/), or start scripts/test-servers/rabbitmq.sh");
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var url = Environment.GetEnvironmentVariable("CQ_BENCH_AMQP_URL") is { Length: > 0 } bench ? bench
-            : Environment.GetEnvironmentVariable("CQ_TEST_AMQP_URL") is { Length: > 0 } test ? test
-            : throw new InvalidOperationException("set CQ_BENCH_AMQP_URL to a RabbitMQ URL (amqp://user:pass@127.0.0.1:5672/), or start scripts/test-servers/rabbitmq.sh");
+        var url = BrokerUrl();
         var drain = OneShotArguments.ReadInt(args, "--drain", 100_000);
         var pythonDrain = OneShotArguments.ReadInt(args, "--python-drain", 20_000);
         var roundTrips = OneShotArguments.ReadInt(args, "--round-trips", 1_000);
@@ -53,9 +57,9 @@ public static class AmqpInteropBenchmark
         return 0;
     }
 
-    private static async Task<double> DrainRawAsync(string url, int count)
+    internal static async Task<double> DrainRawAsync(string url, int count)
     {
-        await PrefillAsync(url, count);
+        await PrefillAsync(url, count, Noop);
         var factory = new ConnectionFactory { Uri = new Uri(url) };
         await using var connection = await factory.CreateConnectionAsync();
         await using var channel = await connection.CreateChannelAsync();
@@ -78,12 +82,13 @@ public static class AmqpInteropBenchmark
     }
 
     /// <summary>Timed from the moment the node's consumers are up, as the raw loop is timed from its subscribe.</summary>
-    private static async Task<double> DrainWithOurWorkerAsync(string url, int count)
+    internal static async Task<double> DrainWithOurWorkerAsync(string url, int count, PrefillTask? task = null, string pool = "threads")
     {
-        await PrefillAsync(url, count);
+        await PrefillAsync(url, count, task ?? Noop);
         var tasks = new TaskRegistry().RegisterAssembly(typeof(Samples.Tasks).Assembly);
         await using var app = ClusterQueueApp.Open(new BrokerSettings { Url = url }, tasks: tasks);
-        var worker = await WorkerNode.StartAsync(new WorkerSettings { Concurrency = Concurrency, StateDb = OneShotArguments.TempStateDb("interop-bench") }, app);
+        var settings = new WorkerSettings { Concurrency = Concurrency, Pool = pool, StateDb = OneShotArguments.TempStateDb("interop-bench") };
+        var worker = await WorkerNode.StartAsync(settings, app);
         var clock = Stopwatch.StartNew();
         var doneAtStart = worker.Stats.Succeeded;
         // The counters see every task, whereas an event handler added now could miss the first few.
@@ -99,9 +104,9 @@ public static class AmqpInteropBenchmark
     }
 
     /// <summary>Python's rate from the first message taken to an empty queue, so its start-up time does not count.</summary>
-    private static async Task<double> DrainWithPythonAsync(string url, PythonCeleryProcess python, int count)
+    internal static async Task<double> DrainWithPythonAsync(string url, PythonCeleryProcess python, int count, PrefillTask? task = null)
     {
-        await PrefillAsync(url, count);
+        await PrefillAsync(url, count, task ?? Noop);
         await using var probe = await QueueProbe.OpenAsync(url);
         await using var worker = await python.StartWorkerAsync(url);
         using var limit = new CancellationTokenSource(PythonPatience);
@@ -228,8 +233,13 @@ public static class AmqpInteropBenchmark
         return new Percentiles(samples[count / 2], samples[Math.Min(count - 1, (int)Math.Ceiling(count * 0.99) - 1)]);
     }
 
-    /// <summary>Empties the task queue, then fills it with Celery-format tasks.noop messages and waits until all are in.</summary>
-    private static async Task PrefillAsync(string url, int count)
+    /// <summary>A task every prefilled message calls.</summary>
+    internal sealed record PrefillTask(string Name, params object?[] Args);
+
+    private static readonly PrefillTask Noop = new("tasks.noop");
+
+    /// <summary>Empties the task queue, then fills it with Celery-format messages of <paramref name="task"/> and waits until all are in.</summary>
+    private static async Task PrefillAsync(string url, int count, PrefillTask task)
     {
         await using (var app = ClusterQueueApp.Open(new BrokerSettings { Url = url }))
         {
@@ -237,7 +247,7 @@ public static class AmqpInteropBenchmark
             await app.Transport.PurgeQueueAsync(Queue);
             foreach (var slice in Enumerable.Range(0, count).Chunk(1_000))
             {
-                await Task.WhenAll(slice.Select(_ => app.SendTaskAsync("tasks.noop", options: new SendOptions { IgnoreResult = true })));
+                await Task.WhenAll(slice.Select(_ => app.ApplyAsync(task.Name, task.Args, options: new SendOptions { IgnoreResult = true })));
             }
         }
 

@@ -66,6 +66,8 @@ internal sealed class ChildSlot : ISlotRunner
             ["hostname"] = context.Hostname,
             ["max_retries"] = context.Options.MaxRetries,
             ["default_retry_delay"] = context.Options.DefaultRetryDelay.TotalSeconds,
+            // Measured only when a limit needs it: reading it costs about as much as a small task.
+            ["report_memory"] = _node.Settings.MaxMemoryPerChild > 0,
         };
 
         // Celery's terminate signals the pool process; here it is killed, where a soft limit only cancels the token inside.
