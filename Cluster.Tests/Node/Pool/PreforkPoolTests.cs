@@ -110,6 +110,26 @@ public sealed class PreforkPoolTests
     }
 
     [Fact]
+    public async Task Revoke_with_terminate_kills_the_child_running_the_task_and_the_next_task_runs_on_a_fresh_child()
+    {
+        await using var worker = await StartAsync(new WorkerSettings { Concurrency = 1 });
+        var child = await PidAsync(worker);
+        await using var control = new ClusterQueue.Fabric.Control.PidboxClient(worker.App.Transport, new ClusterQueue.Fabric.ControlSettings());
+
+        // It ignores its token, so only the kill can stop it.
+        var spin = await worker.SendAsync("tasks.spin", 600.0);
+        await worker.EventAsync(spin.Id, TaskEventKind.Started);
+        var replies = await control.BroadcastAsync("revoke", new ClusterQueue.Fabric.Control.RevokeArguments([spin.Id], true).ToJson(), limit: 1, timeout: TimeSpan.FromSeconds(10));
+        var result = await worker.ResultAsync(spin.Id);
+
+        Assert.Equal($"terminate: {spin.Id}", (string)Assert.Single(replies).Value!["ok"]!);
+        Assert.Equal(TaskStates.Revoked, result.Status);
+        Assert.Contains("terminated", result.Result!.ToJsonString(), StringComparison.Ordinal);
+        await EventuallyAsync(() => !IsRunning(child), $"the terminated child {child} is gone");
+        Assert.NotEqual(child, await PidAsync(worker));
+    }
+
+    [Fact]
     public async Task An_idle_child_that_dies_is_replaced_and_no_task_is_given_to_it()
     {
         await using var worker = await StartAsync(new WorkerSettings { Concurrency = 1 });
