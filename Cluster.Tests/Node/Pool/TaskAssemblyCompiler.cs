@@ -44,6 +44,7 @@ internal static class TaskAssemblyCompiler
     public static string PoolTasks(string version = "v1") => $$"""
         using System;
         using System.Collections.Generic;
+        using System.IO;
         using System.Threading;
         using System.Threading.Tasks;
         using ClusterQueue.Client;
@@ -77,6 +78,18 @@ internal static class TaskAssemblyCompiler
             public static async Task<int> Sleep(double seconds, CancellationToken cancellationToken)
             {
                 await Task.Delay(TimeSpan.FromSeconds(seconds), cancellationToken);
+                return Environment.ProcessId;
+            }
+
+            // Holds its slot until the test creates the file: a gate that works across processes.
+            [CeleryTask("tasks.wait_file")]
+            public static async Task<int> WaitFile(string path, CancellationToken cancellationToken)
+            {
+                while (!File.Exists(path))
+                {
+                    await Task.Delay(20, cancellationToken);
+                }
+
                 return Environment.ProcessId;
             }
 
