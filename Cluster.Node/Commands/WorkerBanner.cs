@@ -19,7 +19,9 @@ public static class WorkerBanner
         text.AppendLine($"- ** ---------- .> app:         {app}");
         text.AppendLine($"- ** ---------- .> transport:   {settings.DisplayBroker}");
         text.AppendLine($"- ** ---------- .> results:     {settings.DisplayResultBackend}");
-        text.AppendLine($"- *** --- * --- .> concurrency: {worker.EffectiveConcurrency} ({worker.Pool}), prefetch multiplier {worker.PrefetchMultiplier}, -O {worker.Optimization}{(worker.AcksLate ? ", acks late" : "")}");
+        // Celery shows an autoscaling pool's range in place of its size.
+        var concurrency = worker.Autoscale.Enabled ? $"{{min={worker.Autoscale.Min}, max={worker.Autoscale.Max}}}" : worker.EffectiveConcurrency.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        text.AppendLine($"- *** --- * --- .> concurrency: {concurrency} ({worker.Pool}), prefetch multiplier {worker.PrefetchMultiplier}, -O {worker.Optimization}{(worker.AcksLate ? ", acks late" : "")}");
         text.AppendLine($"-- ******* ---- .> task events: {events}");
         text.AppendLine("--- ***** -----");
         text.AppendLine(" -------------- [queues]");

@@ -17,6 +17,13 @@ public sealed class WorkerOptions
         MaxMemoryPerChild.Validators.Add(result => RequireAtLeast(result, 0, "--max-memory-per-child"));
         TimeLimit.Validators.Add(result => RequirePositiveSeconds(result, "--time-limit"));
         SoftTimeLimit.Validators.Add(result => RequirePositiveSeconds(result, "--soft-time-limit"));
+        Autoscale.Validators.Add(result =>
+        {
+            if (OptionValues.Single(result) is { } text && ParseAutoscale(text) is { Error: { } error })
+            {
+                result.AddError(error);
+            }
+        });
     }
 
     public Option<string?> App { get; } = new("--app", "-A")
@@ -63,9 +70,14 @@ public sealed class WorkerOptions
 
     public Option<double?> SoftTimeLimit { get; } = new("--soft-time-limit") { Description = "Soft time limit per task, in seconds: the task's token fires (cluster-queue.node.task-soft-time-limit)." };
 
+    public Option<string?> Autoscale { get; } = new("--autoscale")
+    {
+        Description = "MAX[,MIN]: grow the pool by load up to MAX slots and shrink it back to MIN (default 0) when idle; replaces -c (cluster-queue.node.autoscale).",
+    };
+
     public void AddTo(Command command)
     {
-        foreach (Option option in new Option[] { App, Queues, Concurrency, Name, TaskEvents, PrefetchMultiplier, Optimization, AcksLate, Purge, LogLevel, Pool, MaxTasksPerChild, MaxMemoryPerChild, Autoreload, TimeLimit, SoftTimeLimit })
+        foreach (Option option in new Option[] { App, Queues, Concurrency, Name, TaskEvents, PrefetchMultiplier, Optimization, AcksLate, Purge, LogLevel, Pool, MaxTasksPerChild, MaxMemoryPerChild, Autoreload, TimeLimit, SoftTimeLimit, Autoscale })
         {
             command.Options.Add(option);
         }
@@ -96,7 +108,41 @@ public sealed class WorkerOptions
         Set("autoreload", parseResult.GetValue(Autoreload) ? "true" : null);
         Set("task-time-limit", parseResult.GetValue(TimeLimit) is { } hard ? hard.ToString(CultureInfo.InvariantCulture) + "s" : null);
         Set("task-soft-time-limit", parseResult.GetValue(SoftTimeLimit) is { } soft ? soft.ToString(CultureInfo.InvariantCulture) + "s" : null);
+        if (parseResult.GetValue(Autoscale) is { } autoscale && ParseAutoscale(autoscale) is { Error: null } range)
+        {
+            Set("autoscale.max", range.Max.ToString(CultureInfo.InvariantCulture));
+            Set("autoscale.min", range.Min.ToString(CultureInfo.InvariantCulture));
+        }
+
         return overrides;
+    }
+
+    /// <summary>
+    /// Celery's <c>--autoscale</c> value: <c>10,3</c> or <c>10</c> (min 0). As Celery's, the larger number is the max
+    /// whichever comes first, so <c>3,10</c> is the same range. An error names the flag.
+    /// </summary>
+    public static (int Max, int Min, string? Error) ParseAutoscale(string text)
+    {
+        var parts = text.Split(',');
+        var numbers = new List<int>(parts.Length);
+        foreach (var part in parts)
+        {
+            if (!int.TryParse(part.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var number))
+            {
+                return (0, 0, $"--autoscale must be MAX or MAX,MIN with whole numbers of 0 or more, got '{text}'");
+            }
+
+            numbers.Add(number);
+        }
+
+        if (numbers.Count > 2)
+        {
+            return (0, 0, $"--autoscale takes one or two comma-separated numbers (MAX[,MIN]), got {numbers.Count} in '{text}'");
+        }
+
+        var max = numbers.Max();
+        var min = numbers.Count == 2 ? numbers.Min() : 0;
+        return max < 1 ? (0, 0, $"--autoscale MAX must be 1 or more, got '{text}'") : (max, min, null);
     }
 
     private static void RequirePositiveSeconds(OptionResult result, string option)

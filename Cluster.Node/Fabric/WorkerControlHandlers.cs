@@ -19,7 +19,6 @@ internal sealed class WorkerControlHandlers
     private readonly NodeFabric _fabric;
     private readonly IActorRef _supervisor;
     private readonly Action _warmShutdown;
-    private (int Max, int Min)? _autoscale;
 
     public WorkerControlHandlers(NodeServices node, NodeFabric fabric, IActorRef supervisor, Action warmShutdown)
     {
@@ -27,9 +26,10 @@ internal sealed class WorkerControlHandlers
         _fabric = fabric;
         _supervisor = supervisor;
         _warmShutdown = warmShutdown;
-        var autoscale = node.Settings.Autoscale;
-        _autoscale = autoscale.Max > 0 ? (autoscale.Max, autoscale.Min) : null;
     }
+
+    /// <summary>Whether the node has an autoscaler: fixed at start, as Celery's is.</summary>
+    private bool Autoscaling => _node.Settings.Autoscale.Enabled;
 
     /// <summary>Every command the node answers.</summary>
     public ControlHandlerRegistry CreateRegistry()
@@ -52,7 +52,7 @@ internal sealed class WorkerControlHandlers
             .Add(Handler("scheduled", ScheduledAsync))
             .Add(Handler("query_task", QueryTaskAsync))
             .Add(Handler("registered", Registered))
-            .Add(Handler("stats", Stats))
+            .Add(Handler("stats", StatsAsync))
             .Add(Handler("active_queues", ActiveQueuesAsync))
             .Add(Handler("conf", Conf))
             .Add(Handler("rate_limit", RateLimit))
@@ -147,8 +147,15 @@ internal sealed class WorkerControlHandlers
         return ControlResponse.Reply(RegisteredTask.ListToJson(tasks, arguments));
     }
 
-    private ControlResponse Stats(ControlRequest request)
+    private async Task<ControlResponse> StatsAsync(ControlRequest request)
     {
+        JsonObject? autoscaler = null;
+        if (Autoscaling)
+        {
+            var state = await _supervisor.Ask<AutoscaleState>(GetAutoscaleState.Instance, AskTimeout).ConfigureAwait(false);
+            autoscaler = AutoscalerInfo(state);
+        }
+
         var stats = new ClusterQueue.Fabric.Control.WorkerStats(
             [.. _node.TotalByTask.OrderBy(t => t.Key, StringComparer.Ordinal)],
             Environment.ProcessId,
@@ -157,9 +164,19 @@ internal sealed class WorkerControlHandlers
             PoolStats(),
             BrokerStats.Describe(_node.Settings.Fabric.BrokerUrl, _node.App.Transport),
             _node.BasePrefetch,
-            ResourceUsage.Current());
+            ResourceUsage.Current(),
+            autoscaler);
         return ControlResponse.Reply(stats.ToJson());
     }
+
+    /// <summary>Celery's <c>Autoscaler.info()</c>.</summary>
+    private static JsonObject AutoscalerInfo(AutoscaleState state) => new()
+    {
+        ["max"] = state.Max,
+        ["min"] = state.Min,
+        ["current"] = state.Current,
+        ["qty"] = state.Qty,
+    };
 
     private JsonObject PoolStats()
     {
@@ -237,8 +254,9 @@ internal sealed class WorkerControlHandlers
     private async Task<ControlResponse> ResizeAsync(ControlRequest request, bool grow)
     {
         var n = PoolResizeArguments.Parse(request.Arguments).N;
-        if (_autoscale is not null)
+        if (Autoscaling)
         {
+            // Celery 5.2 refuses; its force_scale_up/down were removed in 4.4.6.
             return ControlReplies.PoolResizeNotSupported(grow ? "pool_grow" : "pool_shrink");
         }
 
@@ -249,11 +267,12 @@ internal sealed class WorkerControlHandlers
     private async Task<ControlResponse> AutoscaleAsync(ControlRequest request)
     {
         var arguments = AutoscaleArguments.Parse(request.Arguments);
-        if (_autoscale is not { } current)
+        if (!Autoscaling)
         {
             throw ControlReplies.AutoscaleNotEnabled;
         }
 
+        var current = await _supervisor.Ask<AutoscaleState>(GetAutoscaleState.Instance, AskTimeout).ConfigureAwait(false);
         var max = arguments.Max ?? current.Max;
         var min = arguments.Min ?? current.Min;
         if (max < 1 || min < 0 || min > max)
@@ -261,15 +280,8 @@ internal sealed class WorkerControlHandlers
             throw new ControlArgumentException("max", $"and min must satisfy 0 <= min <= max and max >= 1, got max={max} min={min}");
         }
 
-        _autoscale = (max, min);
-        var size = _node.PoolSize;
-        var target = Math.Clamp(size, Math.Max(1, min), max);
-        if (target != size)
-        {
-            await _supervisor.Ask<PoolResized>(new ResizePool(target - size), AskTimeout).ConfigureAwait(false);
-        }
-
-        return ControlReplies.AutoscaleNow(max, min);
+        var updated = await _supervisor.Ask<AutoscaleState>(new UpdateAutoscale(arguments.Max, arguments.Min), AskTimeout).ConfigureAwait(false);
+        return ControlReplies.AutoscaleNow(updated.Max, updated.Min);
     }
 
     private ControlResponse Shutdown(ControlRequest request)

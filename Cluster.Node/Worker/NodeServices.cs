@@ -29,8 +29,9 @@ internal sealed class NodeServices
         Name = name;
         Logging = logging;
         _raise = raise;
-        Concurrency = settings.EffectiveConcurrency;
-        _poolSize = Concurrency;
+        // Under autoscale Celery sizes the prefetch window from max and starts the pool at min.
+        Concurrency = settings.Autoscale.Enabled ? settings.Autoscale.Max : settings.EffectiveConcurrency;
+        _poolSize = settings.Autoscale.Enabled ? settings.Autoscale.InitialSize : Concurrency;
         Fair = settings.Optimization == "fair";
         TaskCode = new ClusterQueue.Node.Reload.TaskCode(app.Tasks, settings.App);
         Log = logging.CreateLogger("ClusterQueue.Node.Worker");
@@ -46,6 +47,7 @@ internal sealed class NodeServices
 
     public ILogger Log { get; }
 
+    /// <summary>The most tasks the node means to run at once: <c>-c</c>, or the autoscale max. Prefetch is sized from it.</summary>
     public int Concurrency { get; }
 
     public bool Fair { get; }

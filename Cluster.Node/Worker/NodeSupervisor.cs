@@ -31,6 +31,8 @@ internal sealed class NodeSupervisor : ReceiveActor
             Sender.Tell(new NodeChildren(_pool, _timers, [.. _consumers.Select(c => c.Consumer)]), Self);
         });
         Receive<ResizePool>(resize => _pool.Tell(resize, Sender));
+        Receive<UpdateAutoscale>(update => _pool.Tell(update, Sender));
+        Receive<GetAutoscaleState>(get => _pool.Tell(get, Sender));
         Receive<GetQueues>(_ => Sender.Tell(new QueuesChanged(false, Queues), Self));
         Receive<AddQueue>(add =>
         {

@@ -5,10 +5,14 @@ namespace ClusterQueue.Node.Worker;
 
 /// <summary>
 /// The pool: <c>-c N</c> executor children and the reserved requests waiting for one. A request is handed to an
-/// executor only when that executor is idle, so at most N tasks ever run at once.
+/// executor only when that executor is idle, so at most N tasks ever run at once. Under autoscale N moves between
+/// min and max by load, decided by an <see cref="Autoscaler"/> once a second and on each request, as Celery's does.
 /// </summary>
-internal sealed class TaskPool : ReceiveActor
+internal sealed class TaskPool : ReceiveActor, IWithTimers
 {
+    /// <summary>Celery's autoscaler thread looks once a second.</summary>
+    private static readonly TimeSpan AutoscaleInterval = TimeSpan.FromSeconds(1);
+
     private readonly NodeServices _node;
     private readonly TaskExecution _execution;
     private readonly IActorRef _timers;
@@ -19,9 +23,12 @@ internal sealed class TaskPool : ReceiveActor
     private TaskCompletionSource? _whenIdle;
     private int _executorCount;
     private int _toRetire;
+    private readonly Autoscaler? _autoscaler;
     private bool _draining;
 
     private ILogger Log { get; }
+
+    public ITimerScheduler Timers { get; set; } = null!;
 
     public TaskPool(NodeServices node, IActorRef timers)
     {
@@ -29,6 +36,8 @@ internal sealed class TaskPool : ReceiveActor
         _timers = timers;
         _execution = new TaskExecution(node);
         Log = node.Logging.CreateLogger<TaskPool>();
+        var autoscale = node.Settings.Autoscale;
+        _autoscaler = autoscale.Enabled ? new Autoscaler(autoscale.Max, autoscale.Min, autoscale.Keepalive, node.Time) : null;
         Receive<Reserve>(reserve => OnReserve(reserve.Request));
         Receive<ExecutorDone>(done => OnExecutorDone(done.Executor, done.Retire));
         Receive<RegisterConsumer>(register =>
@@ -41,9 +50,19 @@ internal sealed class TaskPool : ReceiveActor
         Receive<ResizePool>(resize => Sender.Tell(new PoolResized(Resize(resize.Delta)), Self));
         Receive<SlotLost>(lost => ReplaceIdle(lost.Executor));
         Receive<TaskCodeReloaded>(_ => _idle.ToList().ForEach(ReplaceIdle));
+        Receive<AutoscaleTick>(_ => MaybeScale());
+        Receive<UpdateAutoscale>(update => OnUpdateAutoscale(update));
+        Receive<GetAutoscaleState>(_ => Sender.Tell(AutoscaleStateNow(), Self));
     }
 
-    private int Free => _idle.Count - _reserved.Count;
+    /// <summary>
+    /// Requests fair mode may reserve now. Under autoscale the pool can grow to max, so the window counts the slots it
+    /// could have; counting only today's slots would keep the load at the pool's size and the pool would never grow.
+    /// </summary>
+    private int Free => (_autoscaler is { } scaler ? Math.Max(_idle.Count, scaler.Max - _busy.Count) : _idle.Count) - _reserved.Count;
+
+    /// <summary>Celery's <c>qty</c>: requests waiting for a slot and requests running.</summary>
+    private int Load => _reserved.Count + _busy.Count;
 
     protected override SupervisorStrategy SupervisorStrategy() =>
         // An executor that crashed is replaced from the Terminated path, which also settles its message.
@@ -52,9 +71,14 @@ internal sealed class TaskPool : ReceiveActor
     protected override void PreStart()
     {
         var started = new List<Task>();
-        for (var i = 0; i < _node.Concurrency; i++)
+        for (var i = 0; i < _node.PoolSize; i++)
         {
             started.Add(StartExecutor());
+        }
+
+        if (_autoscaler is not null)
+        {
+            Timers.StartPeriodicTimer(AutoscaleTick.Instance, AutoscaleTick.Instance, AutoscaleInterval);
         }
 
         var pool = _node.PoolStarted;
@@ -127,6 +151,39 @@ internal sealed class TaskPool : ReceiveActor
         return target;
     }
 
+    /// <summary>One autoscale decision, applied through the same resize as <c>pool_grow</c> and <c>pool_shrink</c>.</summary>
+    private void MaybeScale()
+    {
+        if (_autoscaler is null || _draining)
+        {
+            return;
+        }
+
+        var delta = _autoscaler.Scale(_node.PoolSize, Load);
+        if (delta != 0)
+        {
+            Log.LogInformation("Scaling {Direction} {Slots} slots (load {Load}, range {Min}..{Max})", delta > 0 ? "up" : "down", Math.Abs(delta), Load, _autoscaler.Min, _autoscaler.Max);
+            Resize(delta);
+        }
+    }
+
+    private void OnUpdateAutoscale(UpdateAutoscale update)
+    {
+        if (_autoscaler is not null)
+        {
+            var delta = _autoscaler.Update(update.Max, update.Min, _node.PoolSize);
+            if (delta != 0)
+            {
+                Resize(delta);
+            }
+        }
+
+        Sender.Tell(AutoscaleStateNow(), Self);
+    }
+
+    private AutoscaleState AutoscaleStateNow() =>
+        _autoscaler is { } scaler ? new AutoscaleState(scaler.Max, scaler.Min, _node.PoolSize, Load) : new AutoscaleState(0, 0, _node.PoolSize, Load);
+
     /// <summary>Starts a slot; the task completes when it can run tasks (at once for a thread, when its child is up for prefork).</summary>
     private Task StartExecutor()
     {
@@ -160,6 +217,8 @@ internal sealed class TaskPool : ReceiveActor
 
         _reserved.Enqueue(request);
         Dispatch();
+        // Celery's event loop also scales on each task message, so a burst need not wait for the next tick.
+        MaybeScale();
     }
 
     private void Dispatch()
@@ -265,5 +324,10 @@ internal sealed class TaskPool : ReceiveActor
         {
             _whenIdle?.TrySetResult();
         }
+    }
+
+    private sealed class AutoscaleTick
+    {
+        public static readonly AutoscaleTick Instance = new();
     }
 }

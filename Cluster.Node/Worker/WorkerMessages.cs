@@ -61,6 +61,18 @@ internal sealed record ResizePool(int Delta);
 /// <summary>The pool's size once the resize took effect; busy slots leave as they finish.</summary>
 internal sealed record PoolResized(int Size);
 
+/// <summary>The <c>autoscale</c> command: move the autoscaler's range (a null bound stays); the reply is <see cref="AutoscaleState"/>.</summary>
+internal sealed record UpdateAutoscale(int? Max, int? Min);
+
+/// <summary>Asks the pool for its autoscaler's state; the reply is <see cref="AutoscaleState"/>.</summary>
+internal sealed class GetAutoscaleState
+{
+    public static readonly GetAutoscaleState Instance = new();
+}
+
+/// <summary>Celery's <c>Autoscaler.info()</c>: the range, the pool's size now and the requests it holds.</summary>
+internal sealed record AutoscaleState(int Max, int Min, int Current, int Qty);
+
 /// <summary>Start consuming <paramref name="Queue"/> at run time; the reply is <see cref="QueuesChanged"/>.</summary>
 internal sealed record AddQueue(string Queue);
 

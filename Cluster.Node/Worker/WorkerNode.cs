@@ -182,7 +182,8 @@ public sealed class WorkerNode : IAsyncDisposable
             throw;
         }
 
-        node._node.Log.LogInformation("{Node} ready: concurrency {Concurrency}, queues {Queues}", node.Name, node._node.Concurrency, string.Join(", ", settings.Queues));
+        var concurrency = settings.Autoscale.Enabled ? $"{{min={settings.Autoscale.Min}, max={settings.Autoscale.Max}}}" : node._node.Concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        node._node.Log.LogInformation("{Node} ready: concurrency {Concurrency}, queues {Queues}", node.Name, concurrency, string.Join(", ", settings.Queues));
         return node;
     }
 

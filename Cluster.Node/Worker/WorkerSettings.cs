@@ -39,6 +39,7 @@ public sealed record WorkerSettings
     /// </summary>
     public string? App { get; init; }
 
+    /// <summary>Grow and shrink the pool by load between min and max (celery --autoscale); <see cref="Concurrency"/> is then unused.</summary>
     public AutoscaleSettings Autoscale { get; init; } = new();
 
     /// <summary>SQLite file that keeps revoked task ids across restarts; empty keeps them in memory only.</summary>
@@ -121,13 +122,49 @@ public sealed record WorkerSettings
         {
             throw new ArgumentOutOfRangeException("cluster-queue.node.autoreload-interval", AutoreloadInterval, "cluster-queue.node.autoreload-interval must be more than 0");
         }
+
+        Autoscale.Validate();
     }
 }
 
 /// <summary>The <c>cluster-queue.node.autoscale</c> settings (celery --autoscale=max,min); max 0 turns autoscaling off.</summary>
 public sealed record AutoscaleSettings
 {
+    /// <summary>Fewest pool slots; the pool starts with this many, as Celery's does (at least one).</summary>
     public int Min { get; init; }
 
+    /// <summary>Most pool slots; the prefetch window is sized from it, as Celery sizes it under autoscale.</summary>
     public int Max { get; init; }
+
+    /// <summary>How long after the last growth by load the pool may shrink (Celery's AUTOSCALE_KEEPALIVE, 30 s).</summary>
+    public TimeSpan Keepalive { get; init; } = TimeSpan.FromSeconds(30);
+
+    public bool Enabled => Max > 0;
+
+    /// <summary>The slots the pool starts with: Celery starts it at min, and a pool here keeps at least one.</summary>
+    public int InitialSize => Math.Max(Min, 1);
+
+    /// <summary>Throws with the setting's full key when the range or the keepalive cannot work.</summary>
+    public void Validate()
+    {
+        if (Max < 0)
+        {
+            throw new ArgumentOutOfRangeException("cluster-queue.node.autoscale.max", Max, "cluster-queue.node.autoscale.max must be 0 (off) or more");
+        }
+
+        if (Min < 0)
+        {
+            throw new ArgumentOutOfRangeException("cluster-queue.node.autoscale.min", Min, "cluster-queue.node.autoscale.min must be 0 or more");
+        }
+
+        if (Enabled && Min > Max)
+        {
+            throw new ArgumentException($"cluster-queue.node.autoscale.min ({Min}) must not be above cluster-queue.node.autoscale.max ({Max})", "cluster-queue.node.autoscale.min");
+        }
+
+        if (Keepalive <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException("cluster-queue.node.autoscale.keepalive", Keepalive, "cluster-queue.node.autoscale.keepalive must be more than 0");
+        }
+    }
 }

@@ -78,6 +78,24 @@ public static class WorkerHarness
         }
     }
 
+    /// <summary>Waits until an asynchronous <paramref name="condition"/> (a remote-control query) holds, asking every 100 ms; fails naming <paramref name="what"/>.</summary>
+    public static async Task EventuallyAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
+    {
+        using var limit = new CancellationTokenSource(timeout ?? Patience);
+        using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
+        while (!await condition())
+        {
+            try
+            {
+                await tick.WaitForNextTickAsync(limit.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"still waiting for {what} after {timeout ?? Patience}");
+            }
+        }
+    }
+
     /// <summary>The messages of <paramref name="queue"/>, taken and acked; an empty list when none arrives within <paramref name="count"/> reads.</summary>
     public static async Task<List<Delivery>> TakeAsync(ITransport transport, string queue, int count)
     {

@@ -112,6 +112,7 @@ public sealed record RegisteredTask(string Name, IReadOnlyDictionary<string, str
 /// <remarks><c>Total</c>: Tasks processed, by name.</remarks>
 /// <remarks><c>Clock</c>: The app clock; Celery sends it as a string.</remarks>
 /// <remarks><c>UptimeSeconds</c>: Whole seconds since the worker started.</remarks>
+/// <remarks><c>Autoscaler</c>: Celery's <c>Autoscaler.info()</c> (max, min, current, qty); only a worker with autoscale has the key.</remarks>
 public sealed record WorkerStats(
     IReadOnlyList<KeyValuePair<string, long>> Total,
     int Pid,
@@ -120,13 +121,14 @@ public sealed record WorkerStats(
     JsonObject Pool,
     JsonObject Broker,
     int PrefetchCount,
-    JsonObject Rusage)
+    JsonObject Rusage,
+    JsonObject? Autoscaler = null)
 {
     public JsonObject ToJson()
     {
         var total = new JsonObject();
         foreach (var (name, count) in Total) total[name] = count;
-        return new JsonObject
+        var stats = new JsonObject
         {
             ["total"] = total,
             ["pid"] = Pid,
@@ -137,6 +139,12 @@ public sealed record WorkerStats(
             ["prefetch_count"] = PrefetchCount,
             ["rusage"] = Rusage.DeepClone(),
         };
+        if (Autoscaler is not null)
+        {
+            stats["autoscaler"] = Autoscaler.DeepClone();
+        }
+
+        return stats;
     }
 }
 

@@ -102,6 +102,8 @@ public class BadInputTests
     [InlineData("--loglevel", "chatty", "--loglevel 'chatty' is not a level; use debug, info, warning, error or critical")]
     [InlineData("-O", "greedy", "greedy")]
     [InlineData("--concurrency", "-1", "--concurrency must be 0 or more, got -1")]
+    [InlineData("--autoscale", "x,1", "--autoscale must be MAX or MAX,MIN with whole numbers of 0 or more, got 'x,1'")]
+    [InlineData("--autoscale", "0", "--autoscale MAX must be 1 or more, got '0'")]
     public async Task Worker_BadFlag_Exits64_NamingIt(string option, string value, string expected)
     {
         var run = await CommandTestKit.RunAsync("worker", option, value, "--broker", "memory://");

@@ -84,6 +84,46 @@ public class WorkerOptionsTests
         Assert.Contains($"  . demo.limited [rate_limit={DemoWorkload.LimitedRate}]", banner, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("10,3", 10, 3)]
+    [InlineData("10", 10, 0)]
+    [InlineData("3,10", 10, 3)]
+    public void Autoscale_BecomesTheAutoscaleRange_AsCeleryReadsIt(string value, int max, int min)
+    {
+        var worker = Load("--autoscale", value).Worker;
+
+        Assert.Equal(max, worker.Autoscale.Max);
+        Assert.Equal(min, worker.Autoscale.Min);
+        Assert.Equal(TimeSpan.FromSeconds(30), worker.Autoscale.Keepalive);
+    }
+
+    [Fact]
+    public void Banner_WithAutoscale_ShowsTheRangeAsCeleryDoes()
+    {
+        var settings = Load("--autoscale", "10,3", "-P", "prefork");
+
+        var banner = WorkerBanner.Render("w1@box", settings, new TaskRegistry(), "Tasks.dll");
+
+        Assert.Contains(".> concurrency: {min=3, max=10} (prefork)", banner, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AutoscaleKeepalive_ComesFromTheConfigFile()
+    {
+        var file = Path.Combine(Path.GetTempPath(), "cq-autoscale-" + Guid.NewGuid().ToString("N") + ".conf");
+        File.WriteAllText(file, "cluster-queue.node.autoscale { max = 6, min = 2, keepalive = 5s }\n");
+        try
+        {
+            var autoscale = Load("--config", file).Worker.Autoscale;
+
+            Assert.Equal(new ClusterQueue.Node.Worker.AutoscaleSettings { Max = 6, Min = 2, Keepalive = TimeSpan.FromSeconds(5) }, autoscale);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
     [Fact]
     public void TaskAssemblies_WithoutApp_RegistersTheDemoTasks_WithApp_OnlyThatAssembly()
     {

@@ -250,17 +250,50 @@ public abstract class WorkerControlTests(ClusterBroker broker) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Autoscale_with_autoscale_settings_moves_the_range_and_refuses_manual_resizing()
+    public async Task Autoscale_moves_the_running_autoscalers_range_and_stats_show_it()
     {
-        await Kit.StartAsync(Kit.Settings("celery@vm", concurrency: 2) with { Autoscale = new AutoscaleSettings { Max = 2, Min = 1 } });
+        await Kit.StartAsync(Kit.Settings("celery@vm") with { Autoscale = new AutoscaleSettings { Max = 2, Min = 1 } });
+        Assert.True(JsonNode.DeepEquals(Autoscaler(max: 2, min: 1, current: 1), (await Kit.InspectAsync("celery@vm", "stats"))!["autoscaler"]));
 
-        var reply = await Kit.InspectAsync("celery@vm", "autoscale", new JsonObject { ["max"] = 4, ["min"] = 3 });
-        Assert.Equal("autoscale now max=4 min=3", (string)reply!["ok"]!);
-        Assert.Equal(3, (int)(await Kit.InspectAsync("celery@vm", "stats"))!["pool"]!["max-concurrency"]!);
+        // As Celery's update(): a min above the pool grows it at once.
+        var raised = await Kit.InspectAsync("celery@vm", "autoscale", new JsonObject { ["max"] = 4, ["min"] = 3 });
+        Assert.Equal("autoscale now max=4 min=3", (string)raised!["ok"]!);
+        var stats = await Kit.InspectAsync("celery@vm", "stats");
+        Assert.True(JsonNode.DeepEquals(Autoscaler(max: 4, min: 3, current: 3), stats!["autoscaler"]), stats["autoscaler"]!.ToJsonString());
+        Assert.Equal(3, (int)stats["pool"]!["max-concurrency"]!);
+
+        // And a max below the pool shrinks it at once.
+        var lowered = await Kit.InspectAsync("celery@vm", "autoscale", new JsonObject { ["max"] = 2, ["min"] = 1 });
+        Assert.Equal("autoscale now max=2 min=1", (string)lowered!["ok"]!);
+        stats = await Kit.InspectAsync("celery@vm", "stats");
+        Assert.True(JsonNode.DeepEquals(Autoscaler(max: 2, min: 1, current: 2), stats!["autoscaler"]), stats["autoscaler"]!.ToJsonString());
+
+        // A bound left out keeps its value.
+        var maxOnly = await Kit.InspectAsync("celery@vm", "autoscale", new JsonObject { ["max"] = 5 });
+        Assert.Equal("autoscale now max=5 min=1", (string)maxOnly!["ok"]!);
+    }
+
+    [Fact]
+    public async Task Pool_grow_and_shrink_under_autoscale_are_refused_as_Celery_5_2_refuses_them()
+    {
+        await Kit.StartAsync(Kit.Settings("celery@vm") with { Autoscale = new AutoscaleSettings { Max = 4, Min = 2 } });
 
         var grow = await Kit.InspectAsync("celery@vm", "pool_grow", new JsonObject { ["n"] = 1 });
         Assert.Equal("pool_grow is not supported with autoscale. Adjust autoscale range instead.", (string)grow!["error"]!);
+        var shrink = await Kit.InspectAsync("celery@vm", "pool_shrink", new JsonObject { ["n"] = 1 });
+        Assert.Equal("pool_shrink is not supported with autoscale. Adjust autoscale range instead.", (string)shrink!["error"]!);
+        Assert.Equal(2, (int)(await Kit.InspectAsync("celery@vm", "stats"))!["pool"]!["max-concurrency"]!);
     }
+
+    [Fact]
+    public async Task Stats_without_autoscale_have_no_autoscaler_key()
+    {
+        await Kit.StartAsync("celery@vm");
+
+        Assert.False(Assert.IsType<JsonObject>(await Kit.InspectAsync("celery@vm", "stats")).ContainsKey("autoscaler"));
+    }
+
+    private static JsonObject Autoscaler(int max, int min, int current) => new() { ["max"] = max, ["min"] = min, ["current"] = current, ["qty"] = 0 };
 
     [Fact]
     public async Task Enable_and_disable_events_answer_as_Celery_and_switch_task_events()

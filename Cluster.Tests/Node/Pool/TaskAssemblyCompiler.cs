@@ -44,6 +44,7 @@ internal static class TaskAssemblyCompiler
     public static string PoolTasks(string version = "v1") => $$"""
         using System;
         using System.Collections.Generic;
+        using System.IO;
         using System.Threading;
         using System.Threading.Tasks;
         using ClusterQueue.Client;
@@ -86,6 +87,18 @@ internal static class TaskAssemblyCompiler
             {
                 System.IO.File.WriteAllText(mark, Environment.ProcessId.ToString());
                 await Task.Delay(TimeSpan.FromSeconds(seconds), cancellationToken);
+                return Environment.ProcessId;
+            }
+
+            // Holds its slot until the test creates the file: a gate that works across processes.
+            [CeleryTask("tasks.wait_file")]
+            public static async Task<int> WaitFile(string path, CancellationToken cancellationToken)
+            {
+                while (!File.Exists(path))
+                {
+                    await Task.Delay(20, cancellationToken);
+                }
+
                 return Environment.ProcessId;
             }
 

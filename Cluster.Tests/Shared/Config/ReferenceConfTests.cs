@@ -16,6 +16,7 @@ public class ReferenceConfTests
         { "cluster-queue.node.max-tasks-per-child", "0" },
         { "cluster-queue.node.autoscale.min", "0" },
         { "cluster-queue.node.autoscale.max", "0" },
+        { "cluster-queue.node.autoscale.keepalive", "30s" },
         { "cluster-queue.node.state-db", "cluster-queue-state.db" },
         { "cluster-queue.node.send-task-events", "false" },
         { "cluster-queue.node.task-time-limit", "0" },
