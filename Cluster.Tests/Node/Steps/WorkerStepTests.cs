@@ -4,6 +4,7 @@ using ClusterQueue.Node.Hosting;
 using ClusterQueue.Node.Steps;
 using ClusterQueue.Node.Worker;
 using ClusterQueue.Results;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using static ClusterQueue.Tests.Node.WorkerHarness;
 
@@ -126,6 +127,48 @@ public sealed class WorkerStepTests
         RecordingStep[] steps = [new("z", [], log), new("needs-z", ["z"], log), new("a", [], log)];
 
         Assert.Equal(["z", "needs-z", "a"], WorkerSteps.Order(steps).InStartOrder.Select(s => s.Name));
+    }
+
+    [Fact]
+    public async Task A_hosted_worker_makes_its_step_from_the_container_and_gives_it_the_configuration()
+    {
+        await using var app = OpenApp(NewBroker(TestBroker.Memory), Registry());
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
+        builder.Configuration["shop:greeting"] = "hello";
+        builder.Services.AddSingleton(app);
+        builder.Services.AddSingleton<OrderLog>();
+        builder.Services.AddClusterQueueWorker(worker => worker
+            .WithSettings(new WorkerSettings { Concurrency = 1 })
+            .WithStepConfiguration(builder.Configuration)
+            .AddStep<ConfiguredStep>());
+        using var host = builder.Build();
+        var log = host.Services.GetRequiredService<OrderLog>();
+
+        await host.StartAsync();
+        var node = host.Services.GetRequiredService<WorkerHostedService>().Node;
+        await host.StopAsync().WaitAsync(Patience);
+
+        Assert.Equal([$"start hello on {node.Name}, 1 slot, queues celery", "stop"], log.Snapshot());
+    }
+
+    /// <summary>A step whose constructor takes a service, as <c>AddStep&lt;T&gt;</c> allows.</summary>
+    private sealed class ConfiguredStep(OrderLog log) : IWorkerStep
+    {
+        public string Name => "configured";
+
+        public IReadOnlyList<string> Requires => [];
+
+        public Task StartAsync(WorkerStepContext context, CancellationToken cancellationToken)
+        {
+            log.Add($"start {context.Configuration["shop:greeting"]} on {context.NodeName}, {context.Concurrency} slot, queues {string.Join(",", context.Queues)}");
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken)
+        {
+            log.Add("stop");
+            return Task.CompletedTask;
+        }
     }
 
     /// <summary>Entries in the order they happened, from any thread.</summary>
