@@ -34,7 +34,7 @@ public sealed class WorkerStepTests
         var cache = new RecordingStep("cache", ["echo", BuiltInSteps.Pool], log);
 
         // Given dependent first: the order comes from Requires, not from the list.
-        await using var worker = await WorkerTestHarness.StartAsync(app, new WorkerSettings { Concurrency = 2 }, null, WorkerSteps.Order([cache, echo]));
+        await using var worker = await WorkerTestHarness.StartAsync(app, new WorkerSettings { Concurrency = 1 }, null, WorkerSteps.Order([cache, echo]));
         await worker.WaitForResultAsync(early.Id);
 
         var identity = await worker.Node.ActorSystem.ActorSelection("/user/node/step-echo").Ask<ActorIdentity>(new Identify(1), Patience);
@@ -44,8 +44,12 @@ public sealed class WorkerStepTests
 
         var held = await app.ApplyAsync("step.hold", []);
         await worker.WaitForEventAsync(held.Id, TaskEventKind.Started);
+        // With the one slot busy this one stays reserved; the drain gives it back to the broker just before it waits
+        // for the running task, so its return shows that the shutdown has reached that wait.
+        await app.ApplyAsync("step.record", ["never runs"]);
+        await EventuallyAsync(() => worker.Node.Stats.Reserved == 1, "the second task to be reserved");
         var stopping = worker.Node.WarmShutdownAsync();
-        await EventuallyAsync(() => CoordinatedShutdown.Get(worker.Node.ActorSystem).ShutdownReason is not null, "the shutdown to begin");
+        await EventuallyAsync(() => worker.Node.Stats.Reserved == 0, "the drain to give the reserved task back");
         Assert.DoesNotContain(log.Snapshot(), entry => entry.StartsWith("stop", StringComparison.Ordinal));
         gate.SetResult();
         await stopping.WaitAsync(Patience);
