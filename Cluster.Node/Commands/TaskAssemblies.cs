@@ -1,4 +1,5 @@
 using ClusterQueue.Client;
+using ClusterQueue.Node.Steps;
 
 namespace ClusterQueue.Node.Commands;
 
@@ -12,21 +13,39 @@ public static class TaskAssemblies
 {
     /// <summary>Registers the tasks of <paramref name="appPath"/>, or of the DemoTasks library when it is null.</summary>
     /// <exception cref="CommandException">The file is missing, not a .NET assembly, or its tasks cannot be loaded; the message names <c>--app</c>.</exception>
-    public static TaskRegistry Load(string? appPath)
+    public static TaskRegistry Load(string? appPath) => LoadApp(appPath).Tasks;
+
+    /// <summary>The tasks and the bootsteps of <paramref name="appPath"/>; the demo tasks have no steps.</summary>
+    /// <exception cref="CommandException">
+    /// The file cannot be loaded (<see cref="ExitCodes.Usage"/>), or a step class cannot be made (<see cref="ExitCodes.ConfigError"/>).
+    /// </exception>
+    public static TaskApp LoadApp(string? appPath)
     {
-        var registry = new TaskRegistry();
         if (appPath is null)
         {
-            return registry.RegisterAssembly(typeof(Samples.Tasks).Assembly);
+            return new TaskApp(new TaskRegistry().RegisterAssembly(typeof(Samples.Tasks).Assembly), []);
         }
 
+        Reload.TaskCodeVersion version;
         try
         {
-            return Reload.TaskCodeVersion.Load(appPath, collectible: false).Registry;
+            version = Reload.TaskCodeVersion.Load(appPath, collectible: false);
         }
         catch (Reload.TaskCodeException e)
         {
             throw CommandException.Usage($"--app: {e.Message}");
         }
+
+        try
+        {
+            return new TaskApp(version.Registry, WorkerStepDiscovery.FromAssembly(version.Assembly));
+        }
+        catch (WorkerStepConfigException e)
+        {
+            throw new CommandException(ExitCodes.ConfigError, $"--app: {e.Message}");
+        }
     }
 }
+
+/// <summary>What a worker takes from its task assembly: the tasks, and the bootsteps in the order found.</summary>
+public sealed record TaskApp(TaskRegistry Tasks, IReadOnlyList<IWorkerStep> Steps);

@@ -1,13 +1,25 @@
 using System.Text;
 using ClusterQueue.Client;
+using ClusterQueue.Node.Steps;
+using ClusterQueue.Node.Worker;
 
 namespace ClusterQueue.Node.Commands;
 
-/// <summary>The start-up banner of a worker, laid out as Celery's: node, transport, results, concurrency, queues and tasks.</summary>
+/// <summary>
+/// The start-up banner of a worker, laid out as Celery's: node, transport, results, concurrency, queues and tasks, and
+/// the parts the node starts, in order, with the user's bootsteps among them (Celery shows its steps only in debug logs).
+/// </summary>
 public static class WorkerBanner
 {
-    public static string Render(string nodeName, NodeSettings settings, TaskRegistry tasks, string app)
+    public static string Render(string nodeName, NodeSettings settings, TaskRegistry tasks, string app) =>
+        Render(nodeName, settings, tasks, app, settings.Worker, WorkerSteps.None);
+
+    /// <summary>The banner with a <c>[bootsteps]</c> section for the parts <paramref name="node"/> turns on and the user's <paramref name="steps"/>.</summary>
+    public static string Render(string nodeName, NodeSettings settings, TaskRegistry tasks, string app, WorkerSettings node, WorkerSteps steps)
     {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(node);
+        ArgumentNullException.ThrowIfNull(steps);
         var worker = settings.Worker;
         var events = worker.SendTaskEvents ? "ON" : "OFF (enable -E to monitor tasks in this worker)";
         var text = new StringBuilder();
@@ -28,6 +40,25 @@ public static class WorkerBanner
         foreach (var queue in worker.Queues)
         {
             text.AppendLine($"                .> {queue,-16} exchange={queue}(direct) key={queue}");
+        }
+
+        text.AppendLine();
+        text.AppendLine("[bootsteps]");
+        var builtIns = BuiltInSteps.For(node);
+        foreach (var part in builtIns.Where(part => part.BeforeUserSteps))
+        {
+            text.AppendLine($"  . {part.Name,-16} {part.Job}");
+        }
+
+        foreach (var step in steps.InStartOrder)
+        {
+            var requires = step.Requires is { Count: > 0 } required ? $" (requires {string.Join(", ", required)})" : "";
+            text.AppendLine($"  . {step.Name,-16} user step {step.GetType().FullName}{requires}");
+        }
+
+        foreach (var part in builtIns.Where(part => !part.BeforeUserSteps))
+        {
+            text.AppendLine($"  . {part.Name,-16} {part.Job}");
         }
 
         text.AppendLine();

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using ClusterQueue.Node.Hosting;
+using ClusterQueue.Node.Steps;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -22,7 +23,8 @@ public static class WorkerCommand
         {
             var output = parseResult.InvocationConfiguration.Output;
             var appPath = parseResult.GetValue(flags.App);
-            var tasks = TaskAssemblies.Load(appPath);
+            var taskApp = TaskAssemblies.LoadApp(appPath);
+            var tasks = taskApp.Tasks;
             var overrides = flags.Overrides(parseResult);
             foreach (var (key, value) in cluster.Overrides(parseResult))
             {
@@ -44,8 +46,18 @@ public static class WorkerCommand
                 Fabric = Fabric.NodeFabricConfiguration.Bind(settings.Configuration, settings.Broker.Url),
                 App = appPath is null ? null : Path.GetFullPath(appPath),
             };
+            WorkerSteps steps;
+            try
+            {
+                steps = WorkerSteps.Order(taskApp.Steps, settings.Configuration);
+            }
+            catch (WorkerStepConfigException e)
+            {
+                throw new CommandException(ExitCodes.ConfigError, $"--app: {e.Message}");
+            }
+
             var nodeName = settings.Worker.ResolveName(System.Net.Dns.GetHostName());
-            await output.WriteLineAsync(WorkerBanner.Render(nodeName, settings, tasks, appPath ?? "DemoTasks (no --app given)")).ConfigureAwait(false);
+            await output.WriteLineAsync(WorkerBanner.Render(nodeName, settings, tasks, appPath ?? "DemoTasks (no --app given)", workerSettings, steps)).ConfigureAwait(false);
 
             // A node the cluster downed (the losing side of a partition) starts again in a new actor system and joins
             // again once it reaches the seeds; any other end of the host ends the command.
@@ -56,7 +68,7 @@ public static class WorkerCommand
                 bool downed;
                 try
                 {
-                    (code, downed) = await RunHostAsync(settings, workerSettings, clusterApp, level, output, rejoining, cancellationToken).ConfigureAwait(false);
+                    (code, downed) = await RunHostAsync(settings, workerSettings, steps, clusterApp, level, output, rejoining, cancellationToken).ConfigureAwait(false);
                 }
                 catch (ClusterQueue.Fabric.ClusterPlane.ClusterJoinException e) when (rejoining && !cancellationToken.IsCancellationRequested)
                 {
@@ -77,7 +89,7 @@ public static class WorkerCommand
         return command;
     }
 
-    private static async Task<(int Code, bool Downed)> RunHostAsync(NodeSettings settings, Worker.WorkerSettings workerSettings, Client.ClusterQueueApp clusterApp, LogLevel level, TextWriter output, bool rejoining, CancellationToken cancellationToken)
+    private static async Task<(int Code, bool Downed)> RunHostAsync(NodeSettings settings, Worker.WorkerSettings workerSettings, WorkerSteps steps, Client.ClusterQueueApp clusterApp, LogLevel level, TextWriter output, bool rejoining, CancellationToken cancellationToken)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ApplicationName = "Cluster.Node" });
         builder.Logging.ClearProviders();
@@ -91,7 +103,14 @@ public static class WorkerCommand
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.Worker.ShutdownTimeout + TimeSpan.FromSeconds(15));
 
         builder.Services.AddSingleton(clusterApp);
-        builder.Services.AddClusterQueueWorker(worker => worker.WithSettings(workerSettings));
+        builder.Services.AddClusterQueueWorker(worker =>
+        {
+            worker.WithSettings(workerSettings).WithStepConfiguration(settings.Configuration);
+            foreach (var step in steps.InStartOrder)
+            {
+                worker.AddStep(step);
+            }
+        });
 
         builder.Services.AddHostedService(sp => new WorkerConsoleReporter(
             sp.GetRequiredService<WorkerHostedService>(),
@@ -112,6 +131,11 @@ public static class WorkerCommand
         }
         catch (ClusterQueue.Fabric.Membership.NodeNameInUseException e)
         {
+            throw new CommandException(ExitCodes.Failure, e.Message);
+        }
+        catch (WorkerStepStartException e)
+        {
+            // The node has stopped, and the steps started before this one with it.
             throw new CommandException(ExitCodes.Failure, e.Message);
         }
         catch (ClusterQueue.Fabric.ClusterPlane.ClusterJoinException e) when (!rejoining)

@@ -16,7 +16,8 @@ public sealed class WorkerHostedService(WorkerBuilder builder, IServiceProvider 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var app = builder.AppFactory(services);
-        _node = await WorkerNode.StartAsync(builder.Settings, app, logging, observer: null, system, cancellationToken).ConfigureAwait(false);
+        var steps = builder.BuildSteps(services);
+        _node = await WorkerNode.StartAsync(builder.Settings, app, logging, observer: null, system, steps, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>A warm shutdown; when the host's own shutdown timeout fires first, the node turns cold.</summary>

@@ -1,4 +1,5 @@
 using ClusterQueue.Client;
+using ClusterQueue.Node.Steps;
 using ClusterQueue.Node.Worker;
 using ClusterQueue.Results;
 using ClusterQueue.Transport;
@@ -42,17 +43,26 @@ public sealed class WorkerTestHarness : IAsyncDisposable
     }
 
     /// <summary>Starts a node for <paramref name="tasks"/> on a fresh <c>memory://</c> broker with a memory result store.</summary>
-    public static Task<WorkerTestHarness> StartAsync(TaskRegistry tasks, WorkerSettings? settings = null, ILoggerFactory? logging = null)
+    public static Task<WorkerTestHarness> StartAsync(TaskRegistry tasks, WorkerSettings? settings = null, ILoggerFactory? logging = null) =>
+        StartAsync(tasks, settings, logging, WorkerSteps.None);
+
+    /// <summary>Starts a node for <paramref name="tasks"/> with the user's bootsteps, on a fresh <c>memory://</c> broker.</summary>
+    /// <exception cref="WorkerStepStartException">A step threw from its start.</exception>
+    public static Task<WorkerTestHarness> StartAsync(TaskRegistry tasks, WorkerSettings? settings, ILoggerFactory? logging, WorkerSteps steps)
     {
         ArgumentNullException.ThrowIfNull(tasks);
         var broker = new BrokerSettings { Url = $"memory://harness-{Guid.NewGuid():N}", PollingInterval = TimeSpan.FromMilliseconds(20) };
         var app = ClusterQueueApp.Open(broker, new ResultSettings { Backend = "memory://" }, tasks: tasks, logging: logging);
-        return StartAsync(app, settings, logging, ownsApp: true);
+        return StartAsync(app, settings, logging, steps, ownsApp: true);
     }
 
     /// <summary>Starts a node on an app the caller made (and disposes), e.g. to share one broker between two nodes.</summary>
     public static Task<WorkerTestHarness> StartAsync(ClusterQueueApp app, WorkerSettings? settings = null, ILoggerFactory? logging = null) =>
-        StartAsync(app, settings, logging, ownsApp: false);
+        StartAsync(app, settings, logging, WorkerSteps.None, ownsApp: false);
+
+    /// <summary>Starts a node with the user's bootsteps on an app the caller made (and disposes).</summary>
+    public static Task<WorkerTestHarness> StartAsync(ClusterQueueApp app, WorkerSettings? settings, ILoggerFactory? logging, WorkerSteps steps) =>
+        StartAsync(app, settings, logging, steps, ownsApp: false);
 
     /// <summary>The first event, past or future, that matches.</summary>
     /// <exception cref="TimeoutException">None came within the timeout; the message lists the events seen.</exception>
@@ -97,13 +107,13 @@ public sealed class WorkerTestHarness : IAsyncDisposable
         }
     }
 
-    private static async Task<WorkerTestHarness> StartAsync(ClusterQueueApp app, WorkerSettings? settings, ILoggerFactory? logging, bool ownsApp)
+    private static async Task<WorkerTestHarness> StartAsync(ClusterQueueApp app, WorkerSettings? settings, ILoggerFactory? logging, WorkerSteps steps, bool ownsApp)
     {
         var harness = new WorkerTestHarness(app, ownsApp);
         settings = Isolated(settings ?? new WorkerSettings { Concurrency = 2 });
         try
         {
-            harness.Node = await WorkerNode.StartAsync(settings, app, logging, harness.Record, CancellationToken.None).ConfigureAwait(false);
+            harness.Node = await WorkerNode.StartAsync(settings, app, logging, harness.Record, system: null, steps, CancellationToken.None).ConfigureAwait(false);
             return harness;
         }
         catch

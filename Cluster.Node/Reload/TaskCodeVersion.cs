@@ -13,15 +13,19 @@ internal sealed class TaskCodeVersion : IDisposable
 {
     private readonly TaskCodeContext _context;
 
-    private TaskCodeVersion(string path, TaskCodeContext context, TaskRegistry registry, FileStamp stamp)
+    private TaskCodeVersion(string path, TaskCodeContext context, Assembly assembly, TaskRegistry registry, FileStamp stamp)
     {
         Path = path;
+        Assembly = assembly;
         _context = context;
         Registry = registry;
         Stamp = stamp;
     }
 
     public string Path { get; }
+
+    /// <summary>The loaded assembly; the worker finds its bootsteps here, so they share static state with its tasks.</summary>
+    public Assembly Assembly { get; }
 
     public TaskRegistry Registry { get; }
 
@@ -45,7 +49,7 @@ internal sealed class TaskCodeVersion : IDisposable
             }
 
             registry.RegisterAssembly(assembly);
-            return new TaskCodeVersion(fullPath, context, registry, stamp);
+            return new TaskCodeVersion(fullPath, context, assembly, registry, stamp);
         }
         catch (Exception e)
         {

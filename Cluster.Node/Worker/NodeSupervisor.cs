@@ -1,12 +1,14 @@
 using System.Text;
 using Akka.Actor;
 using Akka.Pattern;
+using ClusterQueue.Node.Steps;
 
 namespace ClusterQueue.Node.Worker;
 
 /// <summary>
-/// The root of a worker node's actor tree: <c>state</c>, <c>timers</c>, <c>pool</c> (the executors) and one
-/// backoff-supervised consumer per queue; <c>add_consumer</c> and <c>cancel_consumer</c> add and remove consumers at run time.
+/// The root of a worker node's actor tree: <c>state</c>, <c>timers</c>, <c>pool</c> (the executors), the actors of
+/// the user's bootsteps, and one backoff-supervised consumer per queue, started once the bootsteps have; <c>add_consumer</c>
+/// and <c>cancel_consumer</c> add and remove consumers at run time.
 /// </summary>
 internal sealed class NodeSupervisor : ReceiveActor
 {
@@ -29,6 +31,24 @@ internal sealed class NodeSupervisor : ReceiveActor
             // Asked at shutdown: no consumer is added after this.
             _stopping = true;
             Sender.Tell(new NodeChildren(_pool, _timers, [.. _consumers.Select(c => c.Consumer)]), Self);
+        });
+        Receive<StartConsumers>(_ =>
+        {
+            foreach (var queue in _node.Settings.Queues.Where(queue => !_stopping && _consumers.All(c => c.Queue != queue)))
+            {
+                StartConsumer(queue);
+            }
+        });
+        Receive<SpawnStepActor>(spawn =>
+        {
+            try
+            {
+                Sender.Tell(new SpawnedStepActor(Context.ActorOf(spawn.Props, spawn.Name), null), Self);
+            }
+            catch (Exception e) when (e is InvalidActorNameException or ArgumentException)
+            {
+                Sender.Tell(new SpawnedStepActor(null, e), Self);
+            }
         });
         Receive<ResizePool>(resize => _pool.Tell(resize, Sender));
         Receive<UpdateAutoscale>(update => _pool.Tell(update, Sender));
@@ -84,10 +104,14 @@ internal sealed class NodeSupervisor : ReceiveActor
             Context.ActorOf(NodeProps.Of(() => new ClusterQueue.Node.Reload.TaskCodeWatcher(_node, pool)), "autoreload");
         }
 
-        foreach (var queue in _node.Settings.Queues)
-        {
-            StartConsumer(queue);
-        }
+        // The consumers wait for StartConsumers: the bootsteps start first, so a task can use what they prepare.
+    }
+
+    /// <summary>A restart comes after the start (the steps have run), so the consumers come back at once.</summary>
+    protected override void PostRestart(Exception reason)
+    {
+        base.PostRestart(reason);
+        Self.Tell(StartConsumers.Instance, Self);
     }
 
     private void StartConsumer(string queue)

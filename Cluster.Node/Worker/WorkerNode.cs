@@ -6,6 +6,7 @@ using Akka.Hosting.Logging;
 using ClusterQueue.Client;
 using ClusterQueue.Fabric.Events;
 using ClusterQueue.Node.Fabric;
+using ClusterQueue.Node.Steps;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -42,11 +43,12 @@ public sealed class WorkerNode : IAsyncDisposable
     private readonly TaskCompletionSource _coldRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly NodeFabric _fabric;
     private readonly TaskEventPublisher _taskEvents;
+    private readonly WorkerStepRunner _steps;
     private Task? _shutdown;
     private bool _coldShutdown;
     private CancellationToken _shutdownCancellation;
 
-    private WorkerNode(WorkerSettings settings, ClusterQueueApp app, string name, ILoggerFactory logging, Action<TaskLifecycleEvent>? observer, NodeFabric fabric, ActorSystem system)
+    private WorkerNode(WorkerSettings settings, ClusterQueueApp app, string name, ILoggerFactory logging, Action<TaskLifecycleEvent>? observer, NodeFabric fabric, ActorSystem system, WorkerSteps steps)
     {
         TaskEvent += observer;
         Name = name;
@@ -63,6 +65,7 @@ public sealed class WorkerNode : IAsyncDisposable
         // to the broker and running ones finish. Actors are stopped after it, in Akka's later phases.
         CoordinatedShutdown.Get(_system).AddTask(CoordinatedShutdown.PhaseServiceRequestsDone, "drain-worker-node", DrainAsync);
         _supervisor = _system.ActorOf(NodeProps.Of(() => new NodeSupervisor(_node)), "node");
+        _steps = new WorkerStepRunner(steps, _node, _supervisor);
 
         // The cluster may stop the system without us: the split-brain resolver downed this node. Its drain ran in
         // the system's shutdown; what is left is to close the node and say why.
@@ -129,16 +132,32 @@ public sealed class WorkerNode : IAsyncDisposable
     /// its own made from <see cref="WorkerSettings.AkkaConfig"/> when it is null. Either way the node owns the system:
     /// its shutdown runs the system's <see cref="CoordinatedShutdown"/>.
     /// </summary>
+    public static Task<WorkerNode> StartAsync(
+        WorkerSettings settings,
+        ClusterQueueApp app,
+        ILoggerFactory? logging,
+        Action<TaskLifecycleEvent>? observer,
+        ActorSystem? system,
+        CancellationToken cancellationToken) =>
+        StartAsync(settings, app, logging, observer, system, WorkerSteps.None, cancellationToken);
+
+    /// <summary>
+    /// Starts a node with the user's <paramref name="steps"/>: they start once the pool can run tasks and before the
+    /// consumers, and stop in the reverse order after the running tasks of a warm shutdown have finished.
+    /// </summary>
+    /// <exception cref="WorkerStepStartException">A step threw from its start; the node has stopped, and the steps before it too.</exception>
     public static async Task<WorkerNode> StartAsync(
         WorkerSettings settings,
         ClusterQueueApp app,
         ILoggerFactory? logging,
         Action<TaskLifecycleEvent>? observer,
         ActorSystem? system,
+        WorkerSteps steps,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(app);
+        ArgumentNullException.ThrowIfNull(steps);
         settings.Validate();
         if (settings.Autoreload && settings.App is null)
         {
@@ -167,14 +186,18 @@ public sealed class WorkerNode : IAsyncDisposable
             throw;
         }
 
-        var node = new WorkerNode(settings, app, name, logging, observer, fabric, system);
+        var node = new WorkerNode(settings, app, name, logging, observer, fabric, system, steps);
         try
         {
+            // The order BuiltInSteps lists: the pool's slots, then the user's steps, then the consumers and control.
+            await node._node.PoolStarted.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await node._steps.StartAsync(cancellationToken).ConfigureAwait(false);
+            node._supervisor.Tell(StartConsumers.Instance);
+
             // A Python worker's warm shutdown from remote control; run apart, since stopping closes the mailbox that asked.
             var handlers = new WorkerControlHandlers(node._node, fabric, node._supervisor, () => _ = Task.Run(() => node.WarmShutdownAsync()));
             await fabric.StartControlAsync(handlers.CreateRegistry(), node.Load, cancellationToken).ConfigureAwait(false);
             await node._node.Ready.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-            await node._node.PoolStarted.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -322,6 +345,9 @@ public sealed class WorkerNode : IAsyncDisposable
             await StopRunningAsync().ConfigureAwait(false);
         }
 
+        // After the last task, so a task never finds what a step provides gone; before the actors stop, so a step's
+        // actors can still be told to flush.
+        await _steps.StopAsync().ConfigureAwait(false);
         return Done.Instance;
     }
 

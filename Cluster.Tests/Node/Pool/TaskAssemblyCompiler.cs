@@ -18,13 +18,21 @@ internal static class TaskAssemblyCompiler
         MetadataReference.CreateFromFile(typeof(ClusterQueue.Client.CeleryTaskAttribute).Assembly.Location),
     ];
 
+    /// <summary>What a bootstep's code also needs: Akka for its actors, the logging and configuration abstractions.</summary>
+    public static readonly MetadataReference[] StepReferences =
+    [
+        MetadataReference.CreateFromFile(typeof(Akka.Actor.Props).Assembly.Location),
+        MetadataReference.CreateFromFile(typeof(Microsoft.Extensions.Logging.ILogger).Assembly.Location),
+        MetadataReference.CreateFromFile(typeof(Microsoft.Extensions.Configuration.IConfiguration).Assembly.Location),
+    ];
+
     /// <summary>Compiles <paramref name="source"/> to <paramref name="path"/>, written to a side file and moved in, as a deploy does.</summary>
-    public static string Compile(string path, string source, string assemblyName = "PoolTasks")
+    public static string Compile(string path, string source, string assemblyName = "PoolTasks", IEnumerable<MetadataReference>? extraReferences = null)
     {
         var compilation = CSharpCompilation.Create(
             assemblyName,
             [CSharpSyntaxTree.ParseText(source)],
-            References,
+            [.. References, .. extraReferences ?? []],
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
         var staging = path + ".new";
         using (var output = File.Create(staging))
