@@ -16,6 +16,9 @@ public static class CallCommand
         var eta = new Option<string?>("--eta") { Description = "Run no earlier than this ISO 8601 time (UTC when no offset is given)." };
         var expires = new Option<double?>("--expires") { Description = "Discard the task if it has not started this many seconds from now." };
         var queue = new Option<string?>("--queue", "-Q") { Description = "Queue to send to; default: the task's route or cluster-queue.publish.default-queue." };
+        var taskId = new Option<string?>("--task-id") { Description = "Id to give the task instead of a new UUID (Celery's apply_async(task_id=...))." };
+        var exchange = new Option<string?>("--exchange") { Description = "Exchange to publish to; default: the queue's exchange." };
+        var routingKey = new Option<string?>("--routing-key") { Description = "Routing key to publish with; default: the queue's routing key." };
         var priority = new Option<int?>("--priority") { Description = "Message priority 0-9 (honoured on queues declared with a maximum priority)." };
         var wait = new Option<bool>("--wait") { Description = "Wait for the result and print it as JSON; a failed task prints its exception and exits 1." };
         var timeout = new Option<double?>("--timeout") { Description = "With --wait: give up after this many seconds (exit 1); default: wait as long as it takes." };
@@ -26,6 +29,13 @@ public static class CallCommand
                 result.AddError($"--priority must be between 0 and 9, got {value}");
             }
         });
+        taskId.Validators.Add(result =>
+        {
+            if (OptionValues.Single(result) is { } text && string.IsNullOrWhiteSpace(text))
+            {
+                result.AddError("--task-id must not be empty");
+            }
+        });
         OptionValues.RequireSeconds(countdown);
         OptionValues.RequireSeconds(expires);
         OptionValues.RequireSeconds(timeout);
@@ -33,13 +43,19 @@ public static class CallCommand
         var connection = new ConnectionOptions();
         var command = new Command("call", "Send a task by name and print its id, or with --wait its result (like celery call).")
         {
-            task, args, kwargs, countdown, eta, expires, queue, priority, wait, timeout,
+            task, args, kwargs, countdown, eta, expires, queue, taskId, exchange, routingKey, priority, wait, timeout,
         };
         connection.AddTo(command);
         command.SetGuardedAction(async (parseResult, cancellationToken) =>
         {
             var output = parseResult.InvocationConfiguration.Output;
             var error = parseResult.InvocationConfiguration.Error;
+            if (parseResult.GetValue(routingKey) is not null && string.IsNullOrEmpty(parseResult.GetValue(exchange)))
+            {
+                // Without an exchange the task goes straight to its queue, and a routing key would be silently ignored.
+                throw CommandException.Usage("--routing-key needs --exchange; to send straight to a queue use --queue");
+            }
+
             var jsonArgs = JsonArguments.ParseArray(parseResult.GetValue(args), "--args");
             var jsonKwargs = JsonArguments.ParseObject(parseResult.GetValue(kwargs), "--kwargs");
             var options = new SendOptions
@@ -48,6 +64,9 @@ public static class CallCommand
                 Eta = JsonArguments.ParseTime(parseResult.GetValue(eta), "--eta"),
                 ExpiresIn = parseResult.GetValue(expires) is { } e ? TimeSpan.FromSeconds(e) : null,
                 Queue = parseResult.GetValue(queue),
+                TaskId = parseResult.GetValue(taskId),
+                Exchange = parseResult.GetValue(exchange),
+                RoutingKey = parseResult.GetValue(routingKey),
                 Priority = parseResult.GetValue(priority) is { } p ? (byte)p : null,
             };
             var settings = connection.Load(parseResult);

@@ -9,11 +9,13 @@ public static class PurgeCommand
     public static Command Build()
     {
         var queues = new Option<string?>("--queues", "-Q") { Description = "Comma-separated queues to purge; default: cluster-queue.node.queues." };
+        var exclude = new Option<string?>("--exclude-queues", "-X") { Description = "Comma-separated queues to leave out of the purge." };
         var force = new Option<bool>("--force", "-f") { Description = "Do not ask for confirmation (it is never asked when stdin is not a terminal)." };
         var connection = new ConnectionOptions();
         var command = new Command("purge", "Remove every waiting message from the task queues and print how many each held. There is no undo.")
         {
             queues,
+            exclude,
             force,
         };
         connection.AddTo(command);
@@ -21,7 +23,13 @@ public static class PurgeCommand
         {
             var output = parseResult.InvocationConfiguration.Output;
             var settings = connection.Load(parseResult);
-            var targets = QueuePurger.ParseQueues(parseResult.GetValue(queues), "--queues") ?? settings.Worker.Queues;
+            var excluded = QueuePurger.ParseQueues(parseResult.GetValue(exclude), "--exclude-queues") ?? [];
+            var targets = (QueuePurger.ParseQueues(parseResult.GetValue(queues), "--queues") ?? settings.Worker.Queues).Except(excluded, StringComparer.Ordinal).ToList();
+            if (targets.Count == 0)
+            {
+                throw CommandException.Usage($"--exclude-queues leaves no queue to purge ({string.Join(", ", excluded)})");
+            }
+
             if (!parseResult.GetValue(force) && !Console.IsInputRedirected)
             {
                 await output.WriteAsync(

@@ -25,6 +25,52 @@ public class CallCommandTests
     }
 
     [Fact]
+    public async Task Call_TaskId_SendsTheTaskUnderThatId()
+    {
+        await using var kit = new CommandTestKit();
+        var run = await kit.RunWithBrokerAsync("call", "tasks.noop", "--task-id", "nightly-report-2026-12-03");
+
+        Assert.Equal(ExitCodes.Ok, run.ExitCode);
+        Assert.Equal("nightly-report-2026-12-03", run.Output.Trim());
+        Assert.Equal("nightly-report-2026-12-03", (await kit.TakeAsync()).Id);
+    }
+
+    [Fact]
+    public async Task Call_EmptyTaskId_IsAUsageErrorNamingTheOption()
+    {
+        await using var kit = new CommandTestKit();
+        var run = await kit.RunWithBrokerAsync("call", "tasks.noop", "--task-id", " ");
+
+        Assert.Equal(ExitCodes.Usage, run.ExitCode);
+        Assert.Contains("--task-id must not be empty", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Call_ExchangeAndRoutingKey_RouteTheTaskToTheBoundQueue()
+    {
+        await using var kit = new CommandTestKit();
+        // A topic exchange that an operator set up, with the reports queue bound under report.*.
+        var broker = kit.OpenBroker();
+        await broker.DeclareExchangeAsync(new ClusterQueue.Transport.ExchangeDeclaration("tasks", ClusterQueue.Transport.ExchangeType.Topic));
+        await broker.DeclareQueueAsync(new ClusterQueue.Transport.QueueDeclaration("reports"));
+        await broker.BindQueueAsync(new ClusterQueue.Transport.QueueBinding("reports", "tasks", "report.*"));
+        var run = await kit.RunWithBrokerAsync("call", "tasks.noop", "--exchange", "tasks", "--routing-key", "report.daily");
+
+        Assert.Equal(ExitCodes.Ok, run.ExitCode);
+        Assert.Equal(run.Output.Trim(), (await kit.TakeAsync("reports")).Id);
+    }
+
+    [Fact]
+    public async Task Call_RoutingKeyWithoutExchange_IsAUsageErrorNamingBoth()
+    {
+        await using var kit = new CommandTestKit();
+        var run = await kit.RunWithBrokerAsync("call", "tasks.noop", "--routing-key", "reports");
+
+        Assert.Equal(ExitCodes.Usage, run.ExitCode);
+        Assert.Contains("--routing-key needs --exchange", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Call_EtaWithoutOffset_IsTakenAsUtc()
     {
         await using var kit = new CommandTestKit();

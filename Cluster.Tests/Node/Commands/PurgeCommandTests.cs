@@ -34,4 +34,30 @@ public class PurgeCommandTests
         Assert.Equal(ExitCodes.Usage, run.ExitCode);
         Assert.Contains("--queues", run.Error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Purge_ExcludeQueues_LeavesThoseQueuesAsTheyWere()
+    {
+        await using var kit = new CommandTestKit();
+        Assert.Equal(ExitCodes.Ok, (await kit.RunWithBrokerAsync("call", "tasks.noop")).ExitCode);
+        Assert.Equal(ExitCodes.Ok, (await kit.RunWithBrokerAsync("call", "tasks.noop", "-Q", "keep")).ExitCode);
+
+        var run = await kit.RunWithBrokerAsync("purge", "-Q", "celery,keep", "-X", "keep", "--force");
+
+        var nl = Environment.NewLine;
+        Assert.Equal(ExitCodes.Ok, run.ExitCode);
+        Assert.Equal($"celery: 1{nl}Purged 1 message from 1 known task queue.{nl}", run.Output);
+        Assert.Equal("tasks.noop", (await kit.TakeAsync("keep")).Task);
+    }
+
+    [Fact]
+    public async Task Purge_ExcludingEveryQueue_IsAUsageErrorNamingTheOption()
+    {
+        await using var kit = new CommandTestKit();
+
+        var run = await kit.RunWithBrokerAsync("purge", "-Q", "a", "-X", "a", "--force");
+
+        Assert.Equal(ExitCodes.Usage, run.ExitCode);
+        Assert.Contains("--exclude-queues leaves no queue to purge (a)", run.Error, StringComparison.Ordinal);
+    }
 }
