@@ -15,7 +15,7 @@ namespace ClusterQueue.Node.Beat;
 public sealed class BeatNode : IAsyncDisposable
 {
     /// <summary>Role of a member that may hold the scheduler.</summary>
-    public const string Role = "beat";
+    public const string Role = ClusterMembers.BeatRole;
 
     private BeatNode(ActorSystem system) => System = system;
 
@@ -50,9 +50,16 @@ public sealed class BeatNode : IAsyncDisposable
                 .WithRole(Role)
                 .WithSingletonName("scheduler")
                 .WithHandOverRetryInterval(settings.HandOverRetryInterval);
-            system.ActorOf(
-                ClusterSingletonManager.Props(BeatScheduler.Props(settings.Entries, settings, send, clock ?? TimeProvider.System, log), PoisonPill.Instance, singleton),
-                "beat");
+            // A scheduler that stops on its own (its store failed to recover or to write) is started again after a
+            // backoff; the singleton manager alone would leave the cluster without one until the next hand-over.
+            var scheduler = Akka.Pattern.BackoffSupervisor.Props(Akka.Pattern.Backoff.OnStop(
+                BeatScheduler.Props(settings.Entries, settings, send, clock ?? TimeProvider.System, log),
+                "scheduler",
+                TimeSpan.FromSeconds(1),
+                TimeSpan.FromSeconds(30),
+                0.2,
+                maxNrOfRetries: -1));
+            system.ActorOf(ClusterSingletonManager.Props(scheduler, PoisonPill.Instance, singleton), "beat");
             return new BeatNode(system);
         }
         catch
