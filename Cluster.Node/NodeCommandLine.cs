@@ -20,6 +20,7 @@ public static class NodeCommandLine
             InspectCommand.Build(),
             ControlCommand.Build(),
             StatusCommand.Build(),
+            BeatCommand.Build(),
         };
         return root;
     }

@@ -58,6 +58,9 @@ public static class WorkerCommand
 
             var nodeName = settings.Worker.ResolveName(System.Net.Dns.GetHostName());
             await output.WriteLineAsync(WorkerBanner.Render(nodeName, settings, tasks, appPath ?? "DemoTasks (no --app given)", workerSettings, steps)).ConfigureAwait(false);
+            await using var beat = parseResult.GetValue(flags.Beat)
+                ? await StartBeatAsync(settings, clusterApp, level, output, cancellationToken).ConfigureAwait(false)
+                : null;
 
             // A node the cluster downed (the losing side of a partition) starts again in a new actor system and joins
             // again once it reaches the seeds; any other end of the host ends the command.
@@ -87,6 +90,32 @@ public static class WorkerCommand
             }
         });
         return command;
+    }
+
+    /// <summary>
+    /// <c>-B</c>: a beat member beside the worker, as Celery's embedded beat. It is a member of its own (role
+    /// <c>beat</c>, any free port) that joins the same seeds, so it can hold the scheduler singleton whether or not the
+    /// worker's member is up; without seeds it is a cluster of one, as the worker is.
+    /// </summary>
+    private static async Task<Beat.BeatNode> StartBeatAsync(NodeSettings settings, Client.ClusterQueueApp clusterApp, LogLevel level, TextWriter output, CancellationToken cancellationToken)
+    {
+        var beat = Beat.BeatSettings.From(settings.Configuration);
+        var cluster = ClusterQueue.Config.SettingsBinder.GetSettings<ClusterQueue.Fabric.ClusterPlane.ClusterSettings>(settings.Configuration, "cluster") with { Port = 0 };
+        var logging = LoggerFactory.Create(b => b.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "[yyyy-MM-dd HH:mm:ss] ";
+        }).SetMinimumLevel(level));
+        try
+        {
+            var node = await Beat.BeatNode.StartAsync(beat, cluster, settings.Worker.AkkaConfig, Beat.BeatNode.SendWith(clusterApp), logging, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await output.WriteLineAsync($"beat: {beat.Entries.Count} entries; member {Akka.Cluster.Cluster.Get(node.System).SelfAddress} is up").ConfigureAwait(false);
+            return node;
+        }
+        catch (ClusterQueue.Fabric.ClusterPlane.ClusterJoinException e)
+        {
+            throw new CommandException(ExitCodes.Unavailable, $"-B: {e.Message}");
+        }
     }
 
     private static async Task<(int Code, bool Downed)> RunHostAsync(NodeSettings settings, Worker.WorkerSettings workerSettings, WorkerSteps steps, Client.ClusterQueueApp clusterApp, LogLevel level, TextWriter output, bool rejoining, CancellationToken cancellationToken)

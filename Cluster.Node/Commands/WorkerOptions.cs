@@ -75,9 +75,14 @@ public sealed class WorkerOptions
         Description = "MAX[,MIN]: grow the pool by load up to MAX slots and shrink it back to MIN (default 0) when idle; replaces -c (cluster-queue.node.autoscale).",
     };
 
+    public Option<bool> Beat { get; } = new("--beat", "-B")
+    {
+        Description = "Also run a beat member in this process, for the periodic tasks of cluster-queue.beat.schedule; of all beat members one sends at a time.",
+    };
+
     public void AddTo(Command command)
     {
-        foreach (Option option in new Option[] { App, Queues, Concurrency, Name, TaskEvents, PrefetchMultiplier, Optimization, AcksLate, Purge, LogLevel, Pool, MaxTasksPerChild, MaxMemoryPerChild, Autoreload, TimeLimit, SoftTimeLimit, Autoscale })
+        foreach (Option option in new Option[] { App, Queues, Concurrency, Name, TaskEvents, PrefetchMultiplier, Optimization, AcksLate, Purge, LogLevel, Pool, MaxTasksPerChild, MaxMemoryPerChild, Autoreload, TimeLimit, SoftTimeLimit, Autoscale, Beat })
         {
             command.Options.Add(option);
         }

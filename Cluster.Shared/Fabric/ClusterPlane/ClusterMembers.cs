@@ -22,6 +22,9 @@ public static class ClusterMembers
     /// <summary>Role of a monitor node.</summary>
     public const string MonitorRole = "monitor";
 
+    /// <summary>Role of a beat member, one of which holds the periodic-task scheduler; it consumes no tasks.</summary>
+    public const string BeatRole = "beat";
+
     /// <summary>Each member carries its node name as a role, so every member knows every name from gossip alone.</summary>
     public const string NodeRolePrefix = "node:";
 

@@ -92,7 +92,7 @@ public class ReferenceConfTests
     [InlineData("broker", new[] { "amqp.quorum-queues", "amqp.max-priority", "amqp.dead-letter-exchange", "amqp.confirm-publish", "amqp.tls.enabled", "amqp.tls.ca-file", "amqp.tls.cert-file", "amqp.tls.key-file", "sqs.access-key-id", "sqs.secret-access-key" })]
     [InlineData("publish", new[] { "accept-content", "max-message-size", "routes" })]
     [InlineData("task", new[] { "default-rate-limit", "track-started", "ignore-result" })]
-    [InlineData("scheduler", new[] { "enabled", "lease-ttl", "schedule-db" })]
+    [InlineData("beat", new[] { "schedule", "state-db", "state-postgres", "max-interval", "catch-up", "hand-over-retry-interval" })]
     [InlineData("telemetry", new[] { "traces", "metrics", "otlp-endpoint" })]
     public void Section_DeclaresTheAgreedKeys(string section, string[] keys)
     {
