@@ -16,9 +16,13 @@ public sealed record PublishSettings
     /// <summary><c>persistent</c> or <c>transient</c> (task_default_delivery_mode).</summary>
     public string DefaultDeliveryMode { get; init; } = "persistent";
 
-    /// <summary><c>gzip</c>, <c>zlib</c>, <c>brotli</c>, or empty for none (task_compression).</summary>
+    /// <summary><c>json</c>, <c>msgpack</c> or <c>yaml</c> (task_serializer); <c>pickle</c> is refused when the app is made.</summary>
+    public string Serializer { get; init; } = "json";
+
+    /// <summary><c>gzip</c>, <c>zlib</c>, <c>bzip2</c>, <c>brotli</c>, or empty for none (task_compression).</summary>
     public string? Compression { get; init; }
 
+    /// <summary>Serializer names or content types a consumer decodes (accept_content); pickle may not be listed.</summary>
     public List<string> AcceptContent { get; init; } = ["json"];
 
     /// <summary>Largest task body accepted or sent, in bytes.</summary>
