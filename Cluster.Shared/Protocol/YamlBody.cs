@@ -325,7 +325,7 @@ internal static partial class YamlBody
             var result = BigInteger.Zero;
             foreach (var c in digits)
             {
-                result = (result * radix) + Convert.ToInt32(c.ToString(), 16);
+                result = (result * radix) + (c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
             }
 
             return result;

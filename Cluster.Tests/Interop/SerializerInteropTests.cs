@@ -14,9 +14,9 @@ namespace ClusterQueue.Tests.Interop;
 [Trait("Category", "Python")]
 public sealed class SerializerInteropTests
 {
-    /// <summary>What tasks.echo returns for the values both sides send: one of each Python type, with a float that is whole.</summary>
+    /// <summary>What tasks.echo returns for the values both sides send: one of each Python type, a whole float, and strings YAML 1.1 would misread if plain.</summary>
     private static readonly JsonNode EchoExpected = JsonNode.Parse(
-        """[[1, 2.5, "h\u00e9llo \ud83d\ude00", [1, {"a": null}], true], {"big": 9223372036854775807, "neg": -129, "f": 1.0}]""")!;
+        """[[1, 2.5, "h\u00e9llo \ud83d\ude00", [1, {"a": null}], true, "yes", "null", "1e3"], {"big": 9223372036854775807, "neg": -129, "f": 1.0}]""")!;
 
     [Theory]
     [InlineData("msgpack", "zlib")]
@@ -65,18 +65,22 @@ public sealed class SerializerInteropTests
             new PublishSettings { Serializer = "msgpack", Compression = "zlib" });
 
         var byDefault = await client.SendTaskAsync("tasks.add", [2, 2]);
-        var echoed = await client.SendTaskAsync(
-            "tasks.echo",
-            [1, 2.5, "héllo 😀", new JsonArray(1, new JsonObject { ["a"] = null }), true],
-            new JsonObject { ["big"] = long.MaxValue, ["neg"] = -129, ["f"] = 1.0 });
+        var echoed = await client.SendTaskAsync("tasks.echo", EchoArgs(), EchoKwargs());
+        var echoedYaml = await client.SendTaskAsync("tasks.echo", EchoArgs(), EchoKwargs(), new SendOptions { Serializer = "yaml", Compression = "bzip2" });
         var yaml = await client.SendTaskAsync("tasks.add", [20, 22], options: new SendOptions { Serializer = "yaml", Compression = "bzip2" });
         var brotli = await client.SendTaskAsync("tasks.mul", [6, 7], options: new SendOptions { Compression = "brotli" });
 
         Assert.Equal(4, await byDefault.GetAsync<long>(PythonCelery.Patience));
         var echo = await echoed.GetAsync(PythonCelery.Patience);
         Assert.True(JsonNode.DeepEquals(EchoExpected, echo), $"echo returned {echo?.ToJsonString()}");
+        var echoYaml = await echoedYaml.GetAsync(PythonCelery.Patience);
+        Assert.True(JsonNode.DeepEquals(EchoExpected, echoYaml), $"echo over yaml returned {echoYaml?.ToJsonString()}");
         Assert.Equal(42, await yaml.GetAsync<long>(PythonCelery.Patience));
         Assert.Equal(42, await brotli.GetAsync<long>(PythonCelery.Patience));
         Assert.DoesNotContain("ContentDisallowed", worker.Output, StringComparison.Ordinal);
     }
+
+    private static JsonArray EchoArgs() => [1, 2.5, "héllo 😀", new JsonArray(1, new JsonObject { ["a"] = null }), true, "yes", "null", "1e3"];
+
+    private static JsonObject EchoKwargs() => new() { ["big"] = long.MaxValue, ["neg"] = -129, ["f"] = 1.0 };
 }
