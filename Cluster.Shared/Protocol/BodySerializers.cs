@@ -41,16 +41,16 @@ public static class BodySerializers
 
     /// <summary>The content type to encode with, for a serializer name or content type.</summary>
     /// <exception cref="ArgumentException">The serializer is pickle or unknown.</exception>
-    public static string ResolveForEncoding(string nameOrType)
+    public static string ResolveForEncoding(string nameOrType) =>
+        EncodingProblem(nameOrType) is { } problem ? throw new ArgumentException(problem, nameof(nameOrType)) : ContentTypeOf(nameOrType);
+
+    /// <summary>Why a serializer cannot be used for encoding, or null when it can.</summary>
+    public static string? EncodingProblem(string nameOrType) => ContentTypeOf(nameOrType) switch
     {
-        var type = ContentTypeOf(nameOrType);
-        return type switch
-        {
-            Json or Msgpack or Yaml => type,
-            Pickle => throw new ArgumentException($"the serializer '{nameOrType}' ({Pickle}) is refused: {PickleRefusal}; use json, msgpack or yaml", nameof(nameOrType)),
-            _ => throw new ArgumentException($"'{nameOrType}' is not a known serializer (json, msgpack, yaml)", nameof(nameOrType)),
-        };
-    }
+        Json or Msgpack or Yaml => null,
+        Pickle => $"the serializer '{nameOrType}' ({Pickle}) is refused: {PickleRefusal}; use json, msgpack or yaml",
+        _ => $"'{nameOrType}' is not a known serializer (json, msgpack, yaml)",
+    };
 
     /// <summary>Why pickle is refused, in one sentence naming it.</summary>
     public const string PickleRefusal = "pickle is never accepted, as unpickling runs arbitrary code";
