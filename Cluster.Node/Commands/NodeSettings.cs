@@ -39,6 +39,7 @@ public sealed record NodeSettings(
         {
             settings.Broker.Validate();
             settings.Result.Validate();
+            settings.Publish.Validate();
             settings.Worker.Validate();
             configuration.GetSettings<ClusterQueue.Fabric.ClusterPlane.ClusterSettings>("cluster").Validate();
             settings.TaskDefaults.ApplyTo(new TaskOptions());

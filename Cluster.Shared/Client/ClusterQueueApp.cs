@@ -60,6 +60,7 @@ public sealed class ClusterQueueApp : IAsyncDisposable
         Codec = new TaskMessageCodec(new TaskMessageCodecOptions
         {
             MaxBodyBytes = Settings.MaxMessageSize,
+            Serializer = Settings.Serializer,
             Accept = Settings.AcceptContent.Select(ContentTypes.FromName).ToHashSet(StringComparer.Ordinal),
             Compression = string.IsNullOrWhiteSpace(Settings.Compression) ? null : Settings.Compression,
             Clock = _time,
@@ -96,7 +97,7 @@ public sealed class ClusterQueueApp : IAsyncDisposable
 
     public TaskRoutes Routes { get; }
 
-    /// <summary>Encodes and decodes task messages with this app's accept list, size limit and compression.</summary>
+    /// <summary>Encodes and decodes task messages with this app's serializer, accept list, size limit and compression.</summary>
     public TaskMessageCodec Codec { get; }
 
     /// <summary>The result backend; asking for it when none is configured is an error that names the setting.</summary>
@@ -285,6 +286,8 @@ public sealed class ClusterQueueApp : IAsyncDisposable
             ParentId = options.ParentId,
             IgnoreResult = options.IgnoreResult ?? taskOptions?.IgnoreResult ?? false,
             ExtraHeaders = options.Headers?.ToList() ?? [],
+            Serializer = options.Serializer,
+            Compression = options.Compression,
             CorrelationId = id,
             ReplyTo = options.ReplyTo ?? replyQueue ?? "",
             Priority = options.Priority ?? 0,
@@ -336,12 +339,5 @@ public sealed class ClusterQueueApp : IAsyncDisposable
 /// <summary>Maps Celery's serializer names (<c>json</c>) to content types (<c>application/json</c>).</summary>
 public static class ContentTypes
 {
-    public static string FromName(string name) => name switch
-    {
-        "json" => "application/json",
-        "yaml" => "application/x-yaml",
-        "pickle" => "application/x-python-serialize",
-        "msgpack" => "application/x-msgpack",
-        _ => name,
-    };
+    public static string FromName(string name) => BodySerializers.ContentTypeOf(name);
 }

@@ -1,3 +1,5 @@
+using ClusterQueue.Protocol;
+
 namespace ClusterQueue.Client;
 
 /// <summary>The <c>cluster-queue.publish</c> settings: how a client names, encodes and publishes task messages.</summary>
@@ -16,9 +18,13 @@ public sealed record PublishSettings
     /// <summary><c>persistent</c> or <c>transient</c> (task_default_delivery_mode).</summary>
     public string DefaultDeliveryMode { get; init; } = "persistent";
 
-    /// <summary><c>gzip</c>, <c>zlib</c>, <c>brotli</c>, or empty for none (task_compression).</summary>
+    /// <summary><c>json</c>, <c>msgpack</c> or <c>yaml</c> (task_serializer); <c>pickle</c> is refused when the app is made.</summary>
+    public string Serializer { get; init; } = "json";
+
+    /// <summary><c>gzip</c>, <c>zlib</c>, <c>bzip2</c>, <c>brotli</c>, or empty for none (task_compression).</summary>
     public string? Compression { get; init; }
 
+    /// <summary>Serializer names or content types a consumer decodes (accept_content); pickle may not be listed.</summary>
     public List<string> AcceptContent { get; init; } = ["json"];
 
     /// <summary>Largest task body accepted or sent, in bytes.</summary>
@@ -34,6 +40,34 @@ public sealed record PublishSettings
 
     /// <summary>Publish a <c>task-sent</c> event for every task (task_send_sent_event).</summary>
     public bool SendSentEvent { get; init; }
+
+    /// <summary>Checks the serializer, compression and accept list at start, naming the key: pickle in either is refused.</summary>
+    /// <exception cref="ArgumentException">A setting is unknown or names pickle; <see cref="ArgumentException.ParamName"/> is its key.</exception>
+    public void Validate()
+    {
+        if (BodySerializers.EncodingProblem(Serializer) is { } problem)
+        {
+            throw new ArgumentException($"cluster-queue.publish.serializer: {problem}", "cluster-queue.publish.serializer");
+        }
+
+        if (!string.IsNullOrWhiteSpace(Compression))
+        {
+            try
+            {
+                BodyCompression.Resolve(Compression);
+            }
+            catch (UnsupportedCompressionException e)
+            {
+                throw new ArgumentException($"cluster-queue.publish.compression: {e.Message}", "cluster-queue.publish.compression", e);
+            }
+        }
+
+        if (AcceptContent.Select(BodySerializers.ContentTypeOf).Contains(BodySerializers.Pickle))
+        {
+            throw new ArgumentException(
+                $"cluster-queue.publish.accept-content names pickle: {BodySerializers.PickleRefusal}", "cluster-queue.publish.accept-content");
+        }
+    }
 }
 
 /// <summary>One entry of <c>cluster-queue.publish.routes</c>: a task pattern (exact, glob, or <c>re:</c> regex) and its queue.</summary>

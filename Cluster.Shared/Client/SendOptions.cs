@@ -40,8 +40,11 @@ public sealed record SendOptions
     /// <summary>Custom headers, sent as top-level message headers as <c>apply_async(headers=...)</c> does.</summary>
     public IReadOnlyDictionary<string, object?>? Headers { get; init; }
 
-    /// <summary><c>gzip</c>, <c>zlib</c> or <c>brotli</c>; null means the publish setting.</summary>
+    /// <summary><c>gzip</c>, <c>zlib</c>, <c>bzip2</c> or <c>brotli</c>; null means the publish setting.</summary>
     public string? Compression { get; init; }
+
+    /// <summary><c>json</c>, <c>msgpack</c> or <c>yaml</c>, as <c>apply_async(serializer=...)</c>; null means the publish setting.</summary>
+    public string? Serializer { get; init; }
 
     public string? ParentId { get; init; }
 

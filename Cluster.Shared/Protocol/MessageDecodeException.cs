@@ -8,11 +8,30 @@ public class MessageDecodeException(string field, string problem, Exception? inn
     public string Field { get; } = field;
 }
 
-/// <summary>The message's content type is not in the accept list (kombu's ContentDisallowed).</summary>
-public sealed class ContentDisallowedException(string contentType, IEnumerable<string> accepted)
-    : MessageDecodeException("property 'content_type'", $"'{contentType}' is not in the accept list [{string.Join(", ", accepted)}]")
+/// <summary>The message's content type is refused: not in the accept list, or pickle, which is refused always (kombu's ContentDisallowed).</summary>
+/// <remarks>The wording is kombu's, so that a log search that works for a Python worker works here too.</remarks>
+public sealed class ContentDisallowedException : MessageDecodeException
 {
-    public string ContentType { get; } = contentType;
+    public ContentDisallowedException(string contentType, IEnumerable<string> accepted)
+        : this(contentType, $"is refused: Refusing to deserialize untrusted content of type {Alias(contentType)} (accept list: {string.Join(", ", accepted)})")
+    {
+    }
+
+    private ContentDisallowedException(string contentType, string problem)
+        : base("property 'content_type'", problem)
+    {
+        ContentType = contentType;
+    }
+
+    public string ContentType { get; }
+
+    /// <summary>The refusal of a pickle message, whatever the accept list says.</summary>
+    public static ContentDisallowedException Pickle() =>
+        new(BodySerializers.Pickle, $"is refused: Refusing to deserialize {Alias(BodySerializers.Pickle)} content: {BodySerializers.PickleRefusal}");
+
+    /// <summary>kombu's parenthesize_alias: <c>msgpack (application/x-msgpack)</c>, or the bare type when kombu has no name for it.</summary>
+    private static string Alias(string contentType) =>
+        BodySerializers.NameOf(contentType) is { } name ? $"{name} ({contentType})" : $"'{contentType}'";
 }
 
 /// <summary>The body is larger than the configured limit; it was refused before any parsing or decompression finished.</summary>

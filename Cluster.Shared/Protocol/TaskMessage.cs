@@ -90,6 +90,15 @@ public sealed record TaskMessage
 
     public TaskEmbed Embed { get; init; } = TaskEmbed.None;
 
+    /// <summary>
+    /// The serializer to send with (<c>json</c>, <c>msgpack</c>, <c>yaml</c>), as <c>apply_async(serializer=...)</c>; null means
+    /// the codec's. It says how the message travels, not what it says, so decoding leaves it null and equality ignores it.
+    /// </summary>
+    public string? Serializer { get; init; }
+
+    /// <summary>The compression to send with, as <c>apply_async(compression=...)</c>; null means the codec's. Ignored by equality.</summary>
+    public string? Compression { get; init; }
+
     public bool Equals(TaskMessage? other) =>
         other is not null
         && Lang == other.Lang && Task == other.Task && Id == other.Id && Shadow == other.Shadow

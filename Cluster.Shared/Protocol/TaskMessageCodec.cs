@@ -21,16 +21,27 @@ public sealed class TaskMessageCodec(TaskMessageCodecOptions options)
     /// <summary>Resolved up front so that a misspelt compression fails when the codec is made, not at the first send.</summary>
     private readonly string? compression = options.Compression is { } name ? BodyCompression.Resolve(name) : null;
 
+    /// <summary>Resolved up front for the same reason; pickle fails here.</summary>
+    private readonly string serializer = BodySerializers.ResolveForEncoding(options.Serializer);
+
+    /// <summary>An accept list naming pickle is refused when the codec is made rather than at the first pickle message.</summary>
+    private readonly IReadOnlySet<string> accept = options.Accept.Contains(BodySerializers.Pickle)
+        ? throw new ArgumentException($"the accept list names {BodySerializers.Pickle}: {BodySerializers.PickleRefusal}", nameof(options))
+        : options.Accept;
+
     public TaskMessageCodecOptions Options { get; } = options;
 
     /// <summary>
     /// Builds the envelope a Celery client would publish: headers in Celery's order with Python's field types,
-    /// a <c>json.dumps</c>-identical body, and Celery's defaults for every null the message leaves open.
+    /// a <c>json.dumps</c>-identical body (or kombu's msgpack or yaml form of it), and Celery's defaults for every
+    /// null the message leaves open.
     /// </summary>
-    /// <exception cref="ArgumentException">An extra header repeats a standard name or holds a value AMQP cannot carry to Python.</exception>
+    /// <exception cref="ArgumentException">An extra header repeats a standard name or holds a value AMQP cannot carry to Python; the serializer is pickle or unknown.</exception>
     public Envelope Encode(TaskMessage message)
     {
         ArgumentNullException.ThrowIfNull(message);
+        var contentType = message.Serializer is { } chosen ? BodySerializers.ResolveForEncoding(chosen) : serializer;
+        var compressWith = message.Compression is { } named ? BodyCompression.Resolve(named) : compression;
         var headers = new OrderedDictionary<string, object?>(StandardHeaderCount + message.ExtraHeaders.Count + 1)
         {
             ["lang"] = message.Lang ?? "py",
@@ -60,11 +71,16 @@ public sealed class TaskMessageCodec(TaskMessageCodecOptions options)
             headers[name] = HeaderValues.Normalize(value, name);
         }
 
-        ReadOnlyMemory<byte> body = WriteBody(message);
-        if (compression is not null)
+        ReadOnlyMemory<byte> body = contentType switch
         {
-            headers[CompressionHeader] = compression;
-            body = BodyCompression.Compress(body.Span, compression);
+            BodySerializers.Msgpack => MsgpackBody.Write(BodyNodes(message)),
+            BodySerializers.Yaml => YamlBody.Write(BodyNodes(message)),
+            _ => WriteBody(message),
+        };
+        if (compressWith is not null)
+        {
+            headers[CompressionHeader] = compressWith;
+            body = BodyCompression.Compress(body.Span, compressWith);
         }
 
         return new Envelope
@@ -73,6 +89,8 @@ public sealed class TaskMessageCodec(TaskMessageCodecOptions options)
             Headers = headers,
             Properties = new MessageProperties
             {
+                ContentType = contentType,
+                ContentEncoding = BodySerializers.ContentEncodingOf(contentType),
                 DeliveryMode = message.DeliveryMode,
                 Priority = message.Priority,
                 CorrelationId = message.CorrelationId ?? message.Id,
@@ -83,23 +101,25 @@ public sealed class TaskMessageCodec(TaskMessageCodecOptions options)
     }
 
     /// <summary>
-    /// Reads a task message, checking in order: the accept list, the content encoding, the size limit, the
+    /// Reads a task message, checking in order: pickle, the accept list, the content encoding, the size limit, the
     /// compression, the body, the headers. Every failure is a <see cref="MessageDecodeException"/> naming the field.
     /// </summary>
+    /// <remarks>A msgpack or yaml body is turned into the JSON text Python's json.dumps would write for the same value, then read as JSON, so every body shape check and error is the same whatever the serializer.</remarks>
     public TaskMessage Decode(Envelope envelope)
     {
         ArgumentNullException.ThrowIfNull(envelope);
         var properties = envelope.Properties;
         var contentType = properties.ContentType ?? "";
-        if (!Options.Accept.Contains(contentType)) throw new ContentDisallowedException(contentType, Options.Accept);
-        if (contentType != TaskMessageCodecOptions.Json)
+        if (contentType == BodySerializers.Pickle) throw ContentDisallowedException.Pickle();
+        if (!accept.Contains(contentType)) throw new ContentDisallowedException(contentType, accept);
+        if (contentType is not (BodySerializers.Json or BodySerializers.Msgpack or BodySerializers.Yaml))
         {
-            throw new MessageDecodeException("property 'content_type'", $"'{contentType}' is accepted but has no serializer here (only {TaskMessageCodecOptions.Json})");
+            throw new MessageDecodeException("property 'content_type'", $"'{contentType}' is accepted but has no serializer here (json, msgpack, yaml)");
         }
 
-        if (properties.ContentEncoding is { Length: > 0 } encoding && !encoding.Equals("utf-8", StringComparison.OrdinalIgnoreCase) && !encoding.Equals("utf8", StringComparison.OrdinalIgnoreCase))
+        if (properties.ContentEncoding is { Length: > 0 } encoding && !EncodingFits(contentType, encoding))
         {
-            throw new MessageDecodeException("property 'content_encoding'", $"'{encoding}' is not supported for JSON (only utf-8)");
+            throw new MessageDecodeException("property 'content_encoding'", $"'{encoding}' is not supported for {contentType} (only {BodySerializers.ContentEncodingOf(contentType)})");
         }
 
         if (envelope.Body.Length > Options.MaxBodyBytes) throw new MessageTooLargeException("body", envelope.Body.Length, Options.MaxBodyBytes);
@@ -110,6 +130,13 @@ public sealed class TaskMessageCodec(TaskMessageCodecOptions options)
         {
             body = BodyCompression.Decompress(body, compression, Options.MaxBodyBytes);
         }
+
+        body = contentType switch
+        {
+            BodySerializers.Msgpack => MsgpackBody.ToJson(body),
+            BodySerializers.Yaml => YamlBody.ToJson(body, Options.MaxBodyBytes),
+            _ => body,
+        };
 
         var (args, kwargs, embed) = TaskBodyReader.Read(body.Span);
         var argsRepr = headers.OptionalString("argsrepr");
@@ -144,6 +171,19 @@ public sealed class TaskMessageCodec(TaskMessageCodecOptions options)
             Kwargs = kwargs,
             Embed = embed,
         };
+    }
+
+    /// <summary>kombu writes utf-8 for text formats and binary for msgpack; a text body in UTF-8 is accepted either way.</summary>
+    private static bool EncodingFits(string contentType, string encoding) =>
+        encoding.Equals("utf-8", StringComparison.OrdinalIgnoreCase) || encoding.Equals("utf8", StringComparison.OrdinalIgnoreCase)
+        || (contentType == BodySerializers.Msgpack && encoding.Equals("binary", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>The body as nodes for a serializer other than JSON; the embed goes through the JSON writer so that its layout has one source.</summary>
+    private static JsonNode?[] BodyNodes(TaskMessage message)
+    {
+        var buffer = new ArrayBufferWriter<byte>(128);
+        WriteEmbed(new PythonJsonWriter(buffer), message.Embed);
+        return [message.Args, message.Kwargs, JsonNode.Parse(buffer.WrittenSpan)];
     }
 
     private static readonly HashSet<string> StandardHeaderSet = new(TaskMessage.StandardHeaders, StringComparer.Ordinal);
@@ -189,7 +229,17 @@ public sealed class TaskMessageCodec(TaskMessageCodecOptions options)
         writer.Raw(", "u8);
         writer.Node(message.Kwargs);
         writer.Raw(", "u8);
-        var embed = message.Embed;
+        WriteEmbed(writer, message.Embed);
+        writer.Raw(']');
+        var bytes = buffer.WrittenSpan.ToArray();
+
+        // A rare huge message should not pin its buffer to the thread for ever.
+        if (buffer.Capacity > 1024 * 1024) scratch = null;
+        return bytes;
+    }
+
+    private static void WriteEmbed(PythonJsonWriter writer, TaskEmbed embed)
+    {
         writer.Raw("{\"callbacks\": "u8);
         WriteSignatures(writer, embed.Callbacks);
         writer.Raw(", \"errbacks\": "u8);
@@ -199,12 +249,7 @@ public sealed class TaskMessageCodec(TaskMessageCodecOptions options)
         writer.Raw(", \"chord\": "u8);
         WriteSignature(writer, embed.Chord);
         writer.Object(embed.Extra, first: false);
-        writer.Raw("}]"u8);
-        var bytes = buffer.WrittenSpan.ToArray();
-
-        // A rare huge message should not pin its buffer to the thread for ever.
-        if (buffer.Capacity > 1024 * 1024) scratch = null;
-        return bytes;
+        writer.Raw('}');
     }
 
     private static void WriteSignatures(PythonJsonWriter writer, IReadOnlyList<Signature>? signatures)

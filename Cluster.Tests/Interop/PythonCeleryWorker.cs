@@ -28,10 +28,12 @@ public sealed class PythonCeleryWorker : IAsyncDisposable
 
     /// <summary>Starts the worker on <paramref name="brokerUrl"/> and returns once it logs that it is ready.</summary>
     /// <param name="sendTaskEvents">Start with <c>-E</c>, so the worker sends task events too.</param>
-    public static async Task<PythonCeleryWorker> StartAsync(string brokerUrl, string nodeName = "py@%h", bool sendTaskEvents = false)
+    /// <param name="environment">Extra environment variables for tasks.py, such as <c>CQ_INTEROP_ACCEPT</c>.</param>
+    public static async Task<PythonCeleryWorker> StartAsync(
+        string brokerUrl, string nodeName = "py@%h", bool sendTaskEvents = false, IReadOnlyDictionary<string, string>? environment = null)
     {
         string[] arguments = ["-m", "celery", "-A", "tasks", "worker", "-c", "2", "--pool", "prefork", "-n", nodeName, "-l", "info"];
-        var start = PythonCelery.StartInfo(brokerUrl, sendTaskEvents ? [.. arguments, "-E"] : arguments);
+        var start = PythonCelery.StartInfo(brokerUrl, environment, sendTaskEvents ? [.. arguments, "-E"] : arguments);
         var worker = new PythonCeleryWorker(new Process { StartInfo = start, EnableRaisingEvents = true });
         worker._process.OutputDataReceived += (_, e) => worker.OnLine(e.Data);
         worker._process.ErrorDataReceived += (_, e) => worker.OnLine(e.Data);

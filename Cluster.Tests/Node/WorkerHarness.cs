@@ -41,13 +41,13 @@ public static class WorkerHarness
     }
 
     /// <summary>An app on <paramref name="broker"/> with a memory result store.</summary>
-    public static ClusterQueueApp OpenApp(BrokerSettings broker, TaskRegistry tasks) =>
-        ClusterQueueApp.Open(broker, new ResultSettings { Backend = "memory://" }, tasks: tasks);
+    public static ClusterQueueApp OpenApp(BrokerSettings broker, TaskRegistry tasks, PublishSettings? publish = null) =>
+        ClusterQueueApp.Open(broker, new ResultSettings { Backend = "memory://" }, publish, tasks: tasks);
 
     /// <summary>Starts one node on a new broker of <paramref name="kind"/>; disposing it stops the node and closes the app.</summary>
-    public static async Task<TestWorker> StartAsync(TestBroker kind, WorkerSettings? settings = null, Action<TaskRegistry>? register = null)
+    public static async Task<TestWorker> StartAsync(TestBroker kind, WorkerSettings? settings = null, Action<TaskRegistry>? register = null, PublishSettings? publish = null)
     {
-        var app = OpenApp(NewBroker(kind), Registry(register));
+        var app = OpenApp(NewBroker(kind), Registry(register), publish);
         try
         {
             var harness = await WorkerTestHarness.StartAsync(app, settings ?? new WorkerSettings { Concurrency = 2 });

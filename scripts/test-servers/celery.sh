@@ -3,16 +3,17 @@
 # Python worker). Debian's interpreter is /usr/bin/python3; another python3 on PATH may not see Debian's packages.
 #
 #   source scripts/test-servers/celery.sh
-#   celery_prepare     # installs python3-celery, python3-kombu, and boto3 and pycurl for kombu's SQS transport, if missing;
+#   celery_prepare     # installs python3-celery, python3-kombu, boto3 and pycurl for kombu's SQS transport, and
+#                      # msgpack, yaml and brotli for the serializer tests, if missing;
 #                      # checks the imports, exports CQ_TEST_PYTHON
 
 CELERY_TEST_PYTHON=${CELERY_TEST_PYTHON:-/usr/bin/python3}
 
 celery_prepare() {
-  if ! "$CELERY_TEST_PYTHON" -c 'import celery, kombu, boto3, pycurl' >/dev/null 2>&1; then
-    echo "installing python3-celery, python3-kombu, python3-boto3 and python3-pycurl" >&2
+  if ! "$CELERY_TEST_PYTHON" -c 'import celery, kombu, boto3, pycurl, msgpack, yaml, brotli' >/dev/null 2>&1; then
+    echo "installing python3-celery, python3-kombu, python3-boto3, python3-pycurl, python3-msgpack, python3-yaml and python3-brotli" >&2
     { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-        python3-celery python3-kombu python3-boto3 python3-pycurl >/dev/null; } \
+        python3-celery python3-kombu python3-boto3 python3-pycurl python3-msgpack python3-yaml python3-brotli >/dev/null; } \
       || { echo "could not install python3-celery and its SQS packages" >&2; return 1; }
   fi
   local version

@@ -83,7 +83,16 @@ def send_add():
     return {"id": sent.id}
 
 
-SCENARIOS = {f.__name__: f for f in (add, fail, countdown, expired, priority, send_priorities, ignore_result, chain, send_add)}
+def echo_types():
+    # Sent with task_serializer and task_compression from CQ_INTEROP_SERIALIZER and CQ_INTEROP_COMPRESSION.
+    echoed = app.send_task("tasks.echo", (1, 2.5, "h\u00e9llo \U0001F600", [1, {"a": None}], True, "yes", "null", "1e3"),
+                           {"big": 2**63 - 1, "neg": -129, "f": 1.0}).get(timeout=TIMEOUT)
+    added = app.send_task("tasks.add", (2, 2)).get(timeout=TIMEOUT)
+    return {"echo": echoed, "add": added, "serializer": app.conf.task_serializer, "compression": app.conf.task_compression}
+
+
+SCENARIOS = {f.__name__: f for f in (add, fail, countdown, expired, priority, send_priorities, ignore_result, chain, send_add,
+                                     echo_types)}
 
 
 def main():

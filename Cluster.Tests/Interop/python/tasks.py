@@ -27,6 +27,13 @@ if BROKER_URL.startswith("sqs://"):
 app.conf.accept_content = ["json"]
 app.conf.task_serializer = "json"
 app.conf.result_serializer = "json"
+# Set by the serializer tests: what this app sends tasks with and accepts (results stay JSON either way).
+if os.environ.get("CQ_INTEROP_ACCEPT"):
+    app.conf.accept_content = os.environ["CQ_INTEROP_ACCEPT"].split(",")
+if os.environ.get("CQ_INTEROP_SERIALIZER"):
+    app.conf.task_serializer = os.environ["CQ_INTEROP_SERIALIZER"]
+if os.environ.get("CQ_INTEROP_COMPRESSION"):
+    app.conf.task_compression = os.environ["CQ_INTEROP_COMPRESSION"]
 # Set by the priority test: the task queue is then declared with x-max-priority, as the worker declares it.
 if os.environ.get("CQ_INTEROP_MAX_PRIORITY"):
     app.conf.task_queue_max_priority = int(os.environ["CQ_INTEROP_MAX_PRIORITY"])

@@ -62,6 +62,23 @@ public class BadInputTests
         File.Delete(config);
     }
 
+    [Theory]
+    [InlineData("cluster-queue.publish.serializer = pickle", "cluster-queue.publish.serializer")]
+    [InlineData("cluster-queue.publish.accept-content = [json, pickle]", "cluster-queue.publish.accept-content")]
+    [InlineData("cluster-queue.publish.compression = lzma", "cluster-queue.publish.compression")]
+    public async Task PickleOrAnUnsupportedCompression_Exits78_NamingTheSetting(string line, string key)
+    {
+        var config = Path.Combine(Directory.CreateTempSubdirectory("cq-bad-publish-").FullName, "node.conf");
+        await File.WriteAllTextAsync(config, line);
+
+        var run = await CommandTestKit.RunAsync("worker", "--config", config, "--broker", "memory://");
+
+        Assert.Equal(ExitCodes.ConfigError, run.ExitCode);
+        Assert.Contains(key, run.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", run.Error, StringComparison.Ordinal);
+        File.Delete(config);
+    }
+
     [Fact]
     public async Task BadResultBackendUrl_Exits78_NamingTheSetting()
     {

@@ -125,4 +125,37 @@ public sealed class PublishSettingsBindingTests
         Assert.Equal(3, settings.RetryPolicy.MaxRetries);
         Assert.Equal(TimeSpan.FromMilliseconds(200), settings.RetryPolicy.IntervalStep);
     }
+
+    [Fact]
+    public async Task Serializer_compression_and_accept_content_bind_and_reach_the_codec()
+    {
+        var text = "cluster-queue.publish { serializer = msgpack, compression = bzip2, accept-content = [json, msgpack, yaml] }";
+        var configuration = new Microsoft.Extensions.Configuration.ConfigurationBuilder()
+            .AddHoconString(ClusterQueue.Config.ClusterQueueConfiguration.ReferenceText(), "reference.conf")
+            .AddHoconString(text, "test.conf")
+            .Build();
+        var settings = configuration.GetSettings<PublishSettings>("publish");
+        await using var transport = TransportRegistry.CreateDefault().Open(new BrokerSettings { Url = "memory://" });
+        await using var app = new ClusterQueueApp(transport, settings: settings);
+
+        var envelope = app.Codec.Encode(new TaskMessage { Task = "t", Id = "i" });
+
+        Assert.Equal("msgpack", settings.Serializer);
+        Assert.Equal(BodySerializers.Msgpack, envelope.Properties.ContentType);
+        Assert.Equal(BodyCompression.Bzip2, envelope.Headers["compression"]);
+        Assert.Equal(["application/json", "application/x-msgpack", "application/x-yaml"], app.Codec.Options.Accept.Order(StringComparer.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("pickle", "json")]
+    [InlineData("json", "pickle")]
+    public async Task Pickle_as_serializer_or_in_accept_content_fails_when_the_app_is_made(string serializer, string accepted)
+    {
+        await using var transport = TransportRegistry.CreateDefault().Open(new BrokerSettings { Url = "memory://" });
+
+        var error = Assert.Throws<ArgumentException>(() =>
+            new ClusterQueueApp(transport, settings: new PublishSettings { Serializer = serializer, AcceptContent = ["json", accepted] }));
+
+        Assert.Contains("pickle", error.Message);
+    }
 }

@@ -90,7 +90,7 @@ public class ReferenceConfTests
     [Theory]
     [InlineData("node", new[] { "shutdown-timeout", "queues" })]
     [InlineData("broker", new[] { "amqp.quorum-queues", "amqp.max-priority", "amqp.dead-letter-exchange", "amqp.confirm-publish", "amqp.tls.enabled", "amqp.tls.ca-file", "amqp.tls.cert-file", "amqp.tls.key-file", "sqs.access-key-id", "sqs.secret-access-key" })]
-    [InlineData("publish", new[] { "accept-content", "max-message-size", "routes" })]
+    [InlineData("publish", new[] { "serializer", "accept-content", "compression", "max-message-size", "routes" })]
     [InlineData("task", new[] { "default-rate-limit", "track-started", "ignore-result" })]
     [InlineData("beat", new[] { "schedule", "state-db", "state-postgres", "max-interval", "catch-up", "hand-over-retry-interval" })]
     [InlineData("telemetry", new[] { "traces", "metrics", "otlp-endpoint" })]

@@ -35,6 +35,24 @@ public sealed class TaskMessagePropertyTests
             message => zlib.Decode(zlib.Encode(message)).Equals(message) && brotli.Decode(brotli.Encode(message)).Equals(message)));
     }
 
+    [Theory]
+    [InlineData("msgpack", null)]
+    [InlineData("yaml", null)]
+    [InlineData("msgpack", "bzip2")]
+    [InlineData("yaml", "zlib")]
+    public void EncodeThenDecode_WithMsgpackOrYaml_GivesTheSameMessage(string serializer, string? compression)
+    {
+        var accept = new HashSet<string>(StringComparer.Ordinal) { BodySerializers.Json, BodySerializers.Msgpack, BodySerializers.Yaml };
+        var codec = new TaskMessageCodec(new TaskMessageCodecOptions { Serializer = serializer, Compression = compression, Accept = accept });
+        Check.QuickThrowOnFailure(Prop.ForAll(Messages().ToArbitrary(), message =>
+        {
+            var decoded = codec.Decode(codec.Encode(message));
+            return decoded.Equals(message)
+                && PythonRepr.Repr(decoded.Args) == PythonRepr.Repr(message.Args)
+                && PythonRepr.Repr(decoded.Kwargs) == PythonRepr.Repr(message.Kwargs);
+        }));
+    }
+
     [Fact]
     public void EncodeTwice_GivesIdenticalBytes()
     {
