@@ -102,6 +102,8 @@ public sealed class PostgresUrlTests
     [InlineData("postgresql://celery:s3cret@h:5432/db", "postgresql://celery:****@h:5432/db")]
     [InlineData("postgresql://celery:s3cret@a:1,b:2/db?sslmode=require", "postgresql://celery:****@a:1,b:2/db?sslmode=require")]
     [InlineData("postgresql://celery@h/db", "postgresql://celery@h/db")]
+    [InlineData("postgresql://celery@a,b/db", "postgresql://celery@a,b/db")]
+    [InlineData("postgresql://celery:s3c/ret@h/db", "postgresql://celery:****@h/db")]
     public void MaskValue_PostgresUrl_HidesOnlyThePassword(string url, string shown)
     {
         Assert.Equal(shown, ConfigurationPrinter.MaskValue("backend", url));
