@@ -9,7 +9,8 @@ namespace ClusterQueue.Results;
 /// <remarks>
 /// Every operation takes a connection from the pool for one statement and gives it back, so a backend may be used
 /// from many threads at once. A connection that the server dropped (a restart, a failover, pg_terminate_backend)
-/// is retried a few times on a fresh one. Waiters in another process see a result by polling, as with SQLite.
+/// is retried a few times on a fresh one. A ready state is announced with NOTIFY, which wakes the waiters of every
+/// process at once; they also poll, as with SQLite, so a notification lost with a connection costs only a poll interval.
 /// </remarks>
 public sealed class PostgresResultBackend : IResultBackend
 {
@@ -42,6 +43,10 @@ public sealed class PostgresResultBackend : IResultBackend
     private readonly TimeSpan expires;
     private readonly TimeSpan pollingInterval;
     private readonly TimeProvider time;
+    private readonly CancellationTokenSource stopping = new();
+    private readonly Lock listenerGate = new();
+    private Task? listener;
+    private int disposed;
 
     /// <summary>Connects with an Npgsql connection string and creates the table when it is missing.</summary>
     /// <exception cref="NpgsqlException">The server cannot be reached or refuses the login, after the retries.</exception>
@@ -120,6 +125,10 @@ public sealed class PostgresResultBackend : IResultBackend
         if (changed > 0)
         {
             waiters.Notify(result.TaskId);
+            if (TaskStates.IsReady(result.Status))
+            {
+                await NotifyReadyAsync(result.TaskId, cancellationToken).ConfigureAwait(false);
+            }
         }
 
         return changed > 0;
@@ -141,8 +150,11 @@ public sealed class PostgresResultBackend : IResultBackend
             cancellationToken);
     }
 
-    public Task<TaskResult> WaitAsync(string taskId, TimeSpan? timeout, CancellationToken cancellationToken = default) =>
-        waiters.WaitAsync(taskId, ct => GetAsync(taskId, ct), timeout, pollingInterval, time, cancellationToken);
+    public Task<TaskResult> WaitAsync(string taskId, TimeSpan? timeout, CancellationToken cancellationToken = default)
+    {
+        EnsureListening();
+        return waiters.WaitAsync(taskId, ct => GetAsync(taskId, ct), timeout, pollingInterval, time, cancellationToken);
+    }
 
     public async Task<bool> ForgetAsync(string taskId, CancellationToken cancellationToken = default)
     {
@@ -167,7 +179,100 @@ public sealed class PostgresResultBackend : IResultBackend
             },
             cancellationToken);
 
-    public ValueTask DisposeAsync() => dataSource.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) == 1)
+        {
+            return;
+        }
+
+        await stopping.CancelAsync().ConfigureAwait(false);
+        Task? running;
+        lock (listenerGate)
+        {
+            running = listener;
+        }
+
+        if (running is not null)
+        {
+            await running.ConfigureAwait(false);
+        }
+
+        await dataSource.DisposeAsync().ConfigureAwait(false);
+        stopping.Dispose();
+    }
+
+    /// <summary>The NOTIFY channel on which ready task ids are announced to the waiters of every process.</summary>
+    internal const string ReadyChannel = "cq_result_ready";
+
+    // A failed notification only delays the waiters of other processes until their next poll, so it does not fail a store that succeeded.
+    private async Task NotifyReadyAsync(string taskId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await RunAsync(
+                async (connection, ct) =>
+                {
+                    await using var command = new NpgsqlCommand($"SELECT pg_notify('{ReadyChannel}', @task_id)", connection);
+                    command.Parameters.Add(Text("task_id", taskId));
+                    return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                },
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (NpgsqlException)
+        {
+        }
+    }
+
+    // Started by the first wait, so that a worker, which only stores, holds no connection for it.
+    private void EnsureListening()
+    {
+        lock (listenerGate)
+        {
+            if (listener is null && !stopping.IsCancellationRequested)
+            {
+                listener = Task.Run(() => ListenAsync(stopping.Token));
+            }
+        }
+    }
+
+    // One connection outside the pool's turnover, kept for LISTEN; after a failure it reconnects a second later, and
+    // the polling of the waiters covers the gap.
+    private async Task ListenAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await using var connection = await dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
+                connection.Notification += (_, e) => waiters.Notify(e.Payload);
+                await using (var listen = new NpgsqlCommand($"LISTEN {ReadyChannel}", connection))
+                {
+                    await listen.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                }
+
+                while (true)
+                {
+                    await connection.WaitAsync(ct).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is NpgsqlException or IOException or InvalidOperationException)
+            {
+                try
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(1), ct).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
 
     /// <summary>Whether a failure means the connection (or the server behind it) went away, so that the same statement may work on a new one.</summary>
     internal static bool IsConnectionLost(Exception e) => e is NpgsqlException { IsTransient: true };

@@ -49,6 +49,24 @@ public sealed class PostgresResultBackendTests : BackendTestBase, IDisposable
     }
 
     [Fact]
+    public async Task Wait_ResultStoredByAnotherInstance_IsWokenByNotifyBeforeAnyPoll()
+    {
+        // Its own application name, so that only its LISTEN counts below; a poll every 10 minutes cannot be what wakes it.
+        var application = $"cq-listen-{Guid.NewGuid():N}";
+        await using var client = new PostgresResultBackend(
+            new NpgsqlConnectionStringBuilder(schema.ConnectionString) { ApplicationName = application }.ConnectionString,
+            Settings with { PollingInterval = TimeSpan.FromMinutes(10) },
+            Clock);
+        var worker = Open();
+        var waiting = client.WaitAsync("t-n", Generous);
+        await WaitUntilListeningAsync(application);
+
+        await worker.StoreAsync(TaskResult.Succeeded("t-n", 5));
+
+        Assert.Equal(5, (int?)(await waiting.WaitAsync(Generous)).Result);
+    }
+
+    [Fact]
     public async Task Store_LateStateFromAnotherInstance_IsIgnored()
     {
         var first = Open();
@@ -202,6 +220,21 @@ public sealed class PostgresResultBackendTests : BackendTestBase, IDisposable
         Assert.IsType<PostgresResultBackend>(backend);
         await backend.StoreAsync(TaskResult.Succeeded("t-url", 3));
         Assert.Equal(1L, schema.Scalar("SELECT COUNT(*) FROM celery_taskmeta WHERE task_id = 't-url'"));
+    }
+
+    // The waiter's first read and its LISTEN race; a NOTIFY before the LISTEN would be missed and leave only the poll.
+    private async Task WaitUntilListeningAsync(string application)
+    {
+        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(schema.AdminConnectionString) { Pooling = false }.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            $"SELECT count(*) FROM pg_stat_activity WHERE application_name = @app AND query = 'LISTEN {PostgresResultBackend.ReadyChannel}'", connection);
+        command.Parameters.AddWithValue("app", application);
+        using var limit = new CancellationTokenSource(Generous);
+        while ((long)(await command.ExecuteScalarAsync(limit.Token))! == 0)
+        {
+            await Task.Delay(10, limit.Token);
+        }
     }
 
     private int TerminateConnections(string application) =>
