@@ -1,9 +1,9 @@
+using System.Data.Common;
 using ClusterQueue.Client;
 using ClusterQueue.Config;
 using ClusterQueue.Node.Worker;
 using ClusterQueue.Results;
 using ClusterQueue.Transport;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 
@@ -90,9 +90,10 @@ public sealed record NodeSettings(
         {
             throw BadResultBackendUrl(e);
         }
-        catch (SqliteException e)
+        catch (DbException e)
         {
-            // The SQLite transport reports its own failures as TransportException, so this one is the result store.
+            // The SQLite transport reports its own failures as TransportException, so this one is the result store
+            // (SQLite's file or PostgreSQL's server).
             throw ResultBackendUnavailable(e);
         }
     }
@@ -108,7 +109,7 @@ public sealed record NodeSettings(
         {
             throw BadResultBackendUrl(e);
         }
-        catch (SqliteException e)
+        catch (DbException e)
         {
             throw ResultBackendUnavailable(e);
         }
@@ -117,7 +118,7 @@ public sealed record NodeSettings(
     private static ConfigException BadResultBackendUrl(UnsupportedResultBackendException e) =>
         new($"cluster-queue.result.backend: {e.Message}", key: "cluster-queue.result.backend");
 
-    private CommandException ResultBackendUnavailable(SqliteException e) =>
+    private CommandException ResultBackendUnavailable(DbException e) =>
         new(ExitCodes.Unavailable, $"result backend {DisplayResultBackend} cannot be opened: {e.Message}");
 
     private static ConfigException BadBrokerUrl(BrokerUrlException e) =>

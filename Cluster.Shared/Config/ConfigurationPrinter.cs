@@ -27,11 +27,26 @@ public static class ConfigurationPrinter
         }
 
         // A broker or result URL may carry a password: amqp://user:secret@host.
-        if (Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.UserInfo.Contains(':'))
+        var parsed = Uri.TryCreate(value, UriKind.Absolute, out var uri);
+        if (parsed && uri!.UserInfo.Contains(':'))
         {
             var user = uri.UserInfo[..uri.UserInfo.IndexOf(':')];
             var at = value.IndexOf('@', StringComparison.Ordinal);
             return $"{uri.Scheme}://{user}:{Mask}{value[at..]}";
+        }
+
+        // One that Uri cannot read may carry one as well: a PostgreSQL host list (postgresql://u:secret@h1,h2/db), a
+        // password with an unescaped '/' or '#'. The credentials end at the last '@' before the query.
+        var scheme = value.IndexOf("://", StringComparison.Ordinal);
+        if (!parsed && scheme > 0)
+        {
+            var query = value.IndexOf('?', scheme);
+            var at = value.LastIndexOf('@', query < 0 ? value.Length - 1 : query);
+            var colon = at > scheme ? value.IndexOf(':', scheme + 3, at - scheme - 3) : -1;
+            if (colon >= 0)
+            {
+                return $"{value[..(colon + 1)]}{Mask}{value[at..]}";
+            }
         }
 
         // A connection string may carry one too: Host=...;Password=secret.

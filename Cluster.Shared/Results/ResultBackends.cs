@@ -1,3 +1,4 @@
+using ClusterQueue.Config;
 using ClusterQueue.Results.Rpc;
 using ClusterQueue.Transport;
 
@@ -6,7 +7,7 @@ namespace ClusterQueue.Results;
 /// <summary>Opens a result backend from its URL (<see cref="ResultSettings.Backend"/>).</summary>
 public static class ResultBackends
 {
-    public static IReadOnlyList<string> SupportedSchemes { get; } = ["memory", "sqlite", "rpc"];
+    public static IReadOnlyList<string> SupportedSchemes { get; } = ["memory", "sqlite", "postgresql", "rpc"];
 
     /// <exception cref="UnsupportedResultBackendException">The URL's scheme is not one of <see cref="SupportedSchemes"/>.</exception>
     public static IResultBackend Open(ResultSettings settings, TimeProvider? time = null, ITransport? transport = null)
@@ -15,8 +16,13 @@ public static class ResultBackends
         return Open(settings.Backend, settings, time, transport);
     }
 
-    /// <exception cref="UnsupportedResultBackendException">The URL's scheme is not one of <see cref="SupportedSchemes"/>.</exception>
-    /// <remarks>The optional transport is the broker connection that <c>rpc://</c> sends and receives results on.</remarks>
+    /// <exception cref="UnsupportedResultBackendException">The URL's scheme is not one of <see cref="SupportedSchemes"/>, or the rest of the URL does not fit it.</exception>
+    /// <exception cref="Npgsql.NpgsqlException">A PostgreSQL server cannot be reached or refuses the login.</exception>
+    /// <remarks>
+    /// PostgreSQL is spelled as libpq spells it (<c>postgresql://</c>, <c>postgres://</c>) or as Celery's database
+    /// backend does (<c>db+postgresql://</c>); <c>db+sqlite:///</c> is Celery's spelling of <c>sqlite:///</c>.
+    /// The optional transport is the broker connection that <c>rpc://</c> sends and receives results on.
+    /// </remarks>
     public static IResultBackend Open(string url, ResultSettings settings, TimeProvider? time = null, ITransport? transport = null)
     {
         ArgumentNullException.ThrowIfNull(url);
@@ -30,10 +36,15 @@ public static class ResultBackends
 
         var scheme = url[..separator].ToLowerInvariant();
         var rest = url[(separator + 3)..];
+        if (PostgresUrl.IsPostgresScheme(scheme))
+        {
+            return new PostgresResultBackend(PostgresUrl.Parse(url), settings, time);
+        }
+
         return scheme switch
         {
             "memory" => new MemoryResultBackend(settings.Expires, time),
-            "sqlite" => new SqliteResultBackend(SqlitePath(url, rest), settings, time),
+            "sqlite" or "db+sqlite" => new SqliteResultBackend(SqlitePath(url, rest), settings, time),
             "rpc" when transport is Transport.Sqs.SqsTransport => throw new UnsupportedResultBackendException(
                 url,
                 "rpc:// cannot be used with an SQS broker: every client would get a reply queue of its own on SQS that nobody ever deletes "
@@ -58,9 +69,12 @@ public static class ResultBackends
     }
 }
 
-/// <summary>A result backend URL that cannot be opened; names the URL and what is wrong with it.</summary>
+/// <summary>A result backend URL that cannot be opened; names the URL (its password masked) and what is wrong with it.</summary>
 public sealed class UnsupportedResultBackendException(string url, string problem)
-    : ArgumentException($"Cannot open result backend '{url}': {problem}. Supported schemes: {string.Join(", ", ResultBackends.SupportedSchemes.Select(s => s + "://"))}.")
+    : ArgumentException($"Cannot open result backend '{Shown(url)}': {problem}. Supported schemes: {string.Join(", ", ResultBackends.SupportedSchemes.Select(s => s + "://"))}.")
 {
-    public string Url { get; } = url;
+    /// <summary>The URL as it may be shown: a password in it is masked, since this ends up in logs and exit messages.</summary>
+    public string Url { get; } = Shown(url);
+
+    private static string Shown(string url) => ConfigurationPrinter.MaskValue("backend", url) ?? url;
 }

@@ -3,7 +3,10 @@ namespace ClusterQueue.Results;
 /// <summary>Result backend settings: the <c>cluster-queue.result</c> section (keys backend, expires, sweep-interval, polling-interval).</summary>
 public sealed record ResultSettings
 {
-    /// <summary>Backend URL: <c>memory://</c>, <c>rpc://</c> (over the broker) or <c>sqlite:///relative.db</c> / <c>sqlite:////absolute.db</c>.</summary>
+    /// <summary>
+    /// Backend URL: <c>memory://</c>, <c>rpc://</c> (over the broker), <c>sqlite:///relative.db</c> / <c>sqlite:////absolute.db</c>,
+    /// or <c>postgresql://user:pass@host:5432/db</c> (also <c>postgres://</c> and Celery's <c>db+postgresql://</c>).
+    /// </summary>
     public string Backend { get; init; } = "sqlite:///cluster-queue-results.db";
 
     /// <summary>How long a result is kept after it is stored (Celery's result_expires, 1 day).</summary>

@@ -196,7 +196,7 @@ public static class TaskResultJson
         throw new ResultFormatException(taskId, key, $"expected an integer, got {ExceptionInfo.Describe(node)}");
     }
 
-    private static DateTime ToUtc(DateTime time) => time.Kind switch
+    internal static DateTime ToUtc(DateTime time) => time.Kind switch
     {
         DateTimeKind.Utc => time,
         DateTimeKind.Local => time.ToUniversalTime(),

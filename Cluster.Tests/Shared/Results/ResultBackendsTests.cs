@@ -47,6 +47,14 @@ public sealed class ResultBackendsTests : IDisposable
         Assert.True(File.Exists(database.FilePath));
     }
 
+    [Fact]
+    public async Task Open_CelerysDbSqliteSpelling_IsSqlite()
+    {
+        await using var backend = ResultBackends.Open("db+sqlite:///" + database.FilePath, new ResultSettings());
+
+        Assert.Equal(database.FilePath, Assert.IsType<SqliteResultBackend>(backend).Path);
+    }
+
     [Theory]
     [InlineData("redis://localhost:6379/0", "unknown scheme 'redis'")]
     [InlineData("results.db", "no scheme")]
