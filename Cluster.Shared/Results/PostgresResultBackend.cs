@@ -103,14 +103,14 @@ public sealed class PostgresResultBackend : IResultBackend
                 var p = command.Parameters;
                 p.Add(Text("task_id", result.TaskId));
                 p.Add(Text("status", result.Status));
-                p.Add(Text("result", JsonText(result.Result)));
+                p.Add(Text("result", TaskMetaRow.JsonText(result.Result)));
                 p.Add(Text("traceback", result.Traceback));
-                p.Add(Text("children", JsonText(result.Children ?? new JsonArray())));
+                p.Add(Text("children", TaskMetaRow.JsonText(result.Children ?? new JsonArray())));
                 // Celery's column is a timestamp without time zone holding UTC; Npgsql writes only an unspecified kind to it.
                 p.Add(new NpgsqlParameter("date_done", NpgsqlDbType.Timestamp) { Value = DateTime.SpecifyKind(dateDone, DateTimeKind.Unspecified) });
                 p.Add(Text("name", result.Name));
-                p.Add(Text("args", result.Args is null ? null : JsonText(result.Args)));
-                p.Add(Text("kwargs", result.Kwargs is null ? null : JsonText(result.Kwargs)));
+                p.Add(Text("args", result.Args is null ? null : TaskMetaRow.JsonText(result.Args)));
+                p.Add(Text("kwargs", result.Kwargs is null ? null : TaskMetaRow.JsonText(result.Kwargs)));
                 p.Add(Text("worker", result.Worker));
                 p.Add(new NpgsqlParameter("retries", NpgsqlDbType.Integer) { Value = (object?)result.Retries ?? DBNull.Value });
                 p.Add(Text("queue", result.Queue));
@@ -356,40 +356,6 @@ public sealed class PostgresResultBackend : IResultBackend
 
     private static NpgsqlParameter Text(string name, string? value) => new(name, NpgsqlDbType.Text) { Value = (object?)value ?? DBNull.Value };
 
-    private static TaskResult ReadRow(NpgsqlDataReader reader, string taskId) => new()
-    {
-        TaskId = reader.GetString(0),
-        Status = reader.GetString(1),
-        Result = JsonColumn(reader, 2, "result", taskId),
-        Traceback = reader.IsDBNull(3) ? null : reader.GetString(3),
-        Children = JsonColumn(reader, 4, "children", taskId) ?? new JsonArray(),
-        DateDone = reader.IsDBNull(5) ? null : DateTime.SpecifyKind(reader.GetDateTime(5), DateTimeKind.Utc),
-        Name = reader.IsDBNull(6) ? null : reader.GetString(6),
-        Args = JsonColumn(reader, 7, "args", taskId),
-        Kwargs = JsonColumn(reader, 8, "kwargs", taskId),
-        Worker = reader.IsDBNull(9) ? null : reader.GetString(9),
-        Retries = reader.IsDBNull(10) ? null : reader.GetInt32(10),
-        Queue = reader.IsDBNull(11) ? null : reader.GetString(11),
-    };
-
-    private static JsonNode? JsonColumn(NpgsqlDataReader reader, int ordinal, string column, string taskId)
-    {
-        if (reader.IsDBNull(ordinal))
-        {
-            return null;
-        }
-
-        var text = reader.GetString(ordinal);
-        try
-        {
-            return JsonNode.Parse(text);
-        }
-        catch (JsonException e)
-        {
-            throw new ResultFormatException(taskId, column, "stored value is not valid JSON: " + e.Message, e);
-        }
-    }
-
-    // A JSON null result is stored as the text "null", so that SQL NULL keeps meaning "not set".
-    private static string JsonText(JsonNode? node) => node?.ToJsonString() ?? "null";
+    private static TaskResult ReadRow(NpgsqlDataReader reader, string taskId) =>
+        TaskMetaRow.Read(reader, taskId, reader.IsDBNull(5) ? null : DateTime.SpecifyKind(reader.GetDateTime(5), DateTimeKind.Utc));
 }

@@ -107,13 +107,13 @@ public sealed class SqliteResultBackend : IResultBackend
             var p = upsert.Parameters;
             p["$task_id"].Value = result.TaskId;
             p["$status"].Value = result.Status;
-            p["$result"].Value = JsonText(result.Result);
+            p["$result"].Value = TaskMetaRow.JsonText(result.Result);
             p["$traceback"].Value = (object?)result.Traceback ?? DBNull.Value;
-            p["$children"].Value = JsonText(result.Children ?? new JsonArray());
+            p["$children"].Value = TaskMetaRow.JsonText(result.Children ?? new JsonArray());
             p["$date_done"].Value = TaskResultJson.FormatDateDone(dateDone);
             p["$name"].Value = (object?)result.Name ?? DBNull.Value;
-            p["$args"].Value = result.Args is null ? DBNull.Value : JsonText(result.Args);
-            p["$kwargs"].Value = result.Kwargs is null ? DBNull.Value : JsonText(result.Kwargs);
+            p["$args"].Value = result.Args is null ? DBNull.Value : TaskMetaRow.JsonText(result.Args);
+            p["$kwargs"].Value = result.Kwargs is null ? DBNull.Value : TaskMetaRow.JsonText(result.Kwargs);
             p["$worker"].Value = (object?)result.Worker ?? DBNull.Value;
             p["$retries"].Value = (object?)result.Retries ?? DBNull.Value;
             p["$queue"].Value = (object?)result.Queue ?? DBNull.Value;
@@ -202,42 +202,8 @@ public sealed class SqliteResultBackend : IResultBackend
         }
     }
 
-    private static TaskResult ReadRow(SqliteDataReader reader, string taskId) => new()
-    {
-        TaskId = reader.GetString(0),
-        Status = reader.GetString(1),
-        Result = JsonColumn(reader, 2, "result", taskId),
-        Traceback = reader.IsDBNull(3) ? null : reader.GetString(3),
-        Children = JsonColumn(reader, 4, "children", taskId) ?? new JsonArray(),
-        DateDone = TaskResultJson.ParseDateDone(reader.IsDBNull(5) ? null : reader.GetString(5), taskId),
-        Name = reader.IsDBNull(6) ? null : reader.GetString(6),
-        Args = JsonColumn(reader, 7, "args", taskId),
-        Kwargs = JsonColumn(reader, 8, "kwargs", taskId),
-        Worker = reader.IsDBNull(9) ? null : reader.GetString(9),
-        Retries = reader.IsDBNull(10) ? null : reader.GetInt32(10),
-        Queue = reader.IsDBNull(11) ? null : reader.GetString(11),
-    };
-
-    private static JsonNode? JsonColumn(SqliteDataReader reader, int ordinal, string column, string taskId)
-    {
-        if (reader.IsDBNull(ordinal))
-        {
-            return null;
-        }
-
-        var text = reader.GetString(ordinal);
-        try
-        {
-            return JsonNode.Parse(text);
-        }
-        catch (JsonException e)
-        {
-            throw new ResultFormatException(taskId, column, "stored value is not valid JSON: " + e.Message, e);
-        }
-    }
-
-    // A JSON null result is stored as the text "null", so that SQL NULL keeps meaning "not set".
-    private static string JsonText(JsonNode? node) => node?.ToJsonString() ?? "null";
+    private static TaskResult ReadRow(SqliteDataReader reader, string taskId) =>
+        TaskMetaRow.Read(reader, taskId, TaskResultJson.ParseDateDone(reader.IsDBNull(5) ? null : reader.GetString(5), taskId));
 
     private void Execute(string sql)
     {
