@@ -24,29 +24,17 @@ public sealed class PostgresAsyncResultTests : AsyncResultContract, IDisposable
     public void Dispose() => schema.Dispose();
 }
 
-/// <summary>What only a server shared by several processes shows; each second backend instance stands in for another process.</summary>
+/// <summary>The shared-store contract on one PostgreSQL schema, and what is PostgreSQL's own (NOTIFY, lost connections, creation races).</summary>
 [Trait("Server", "PostgreSQL")]
-public sealed class PostgresResultBackendTests : BackendTestBase, IDisposable
+public sealed class PostgresResultBackendTests : SharedStoreContract, IDisposable
 {
     private readonly PostgresTestSchema schema = new();
 
     protected override IResultBackend Create(ResultSettings settings, TimeProvider time) => new PostgresResultBackend(schema.ConnectionString, settings, time);
 
+    protected override long CountRows() => Convert.ToInt64(schema.Scalar("SELECT COUNT(*) FROM celery_taskmeta"), System.Globalization.CultureInfo.InvariantCulture);
+
     public void Dispose() => schema.Dispose();
-
-    [Fact]
-    public async Task Wait_ResultStoredByAnotherInstance_CompletesByPolling()
-    {
-        var client = Open();
-        var worker = Open();
-        var waiting = client.WaitAsync("t-x", Generous);
-
-        await worker.StoreAsync(new TaskResult { TaskId = "t-x", Status = TaskStates.Started });
-        await worker.StoreAsync(TaskResult.Succeeded("t-x", 42));
-
-        var result = await waiting;
-        Assert.Equal(42, (int?)result.Result);
-    }
 
     [Fact]
     public async Task Wait_ResultStoredByAnotherInstance_IsWokenByNotifyBeforeAnyPoll()
@@ -67,17 +55,6 @@ public sealed class PostgresResultBackendTests : BackendTestBase, IDisposable
     }
 
     [Fact]
-    public async Task Store_LateStateFromAnotherInstance_IsIgnored()
-    {
-        var first = Open();
-        var second = Open();
-        await first.StoreAsync(TaskResult.Succeeded("t-y", 1));
-
-        Assert.False(await second.StoreAsync(new TaskResult { TaskId = "t-y", Status = TaskStates.Started }));
-        Assert.Equal(TaskStates.Success, (await first.GetAsync("t-y"))!.Status);
-    }
-
-    [Fact]
     public async Task Store_ConcurrentStatesFromSeveralInstances_HighestReadyStateWins()
     {
         var instances = Enumerable.Range(0, 4).Select(_ => Open()).ToList();
@@ -87,34 +64,6 @@ public sealed class PostgresResultBackendTests : BackendTestBase, IDisposable
             instances[i % instances.Count].StoreAsync(new TaskResult { TaskId = "t-race", Status = states[i % states.Length] }))));
 
         Assert.Equal(TaskStates.Success, (await instances[0].GetAsync("t-race"))!.Status);
-    }
-
-    [Fact]
-    public async Task Store_ConcurrentWritersInSeveralInstances_LosesNothing()
-    {
-        var instances = Enumerable.Range(0, 4).Select(_ => Open()).ToList();
-
-        await Task.WhenAll(instances.Select((backend, n) => Task.Run(async () =>
-        {
-            for (var i = 0; i < 50; i++)
-            {
-                await backend.StoreAsync(TaskResult.Succeeded($"p{n}-{i}", i));
-            }
-        })));
-
-        Assert.Equal(200L, schema.Scalar("SELECT COUNT(*) FROM celery_taskmeta"));
-        Assert.Equal(49, (int?)(await instances[0].GetAsync("p3-49"))!.Result);
-    }
-
-    [Fact]
-    public async Task Reopen_KeepsStoredResults()
-    {
-        await Backend.StoreAsync(ResultFixtures.Failure("t-keep"));
-        await Backend.DisposeAsync();
-
-        var reopened = Open();
-
-        Assert.Equal(TaskStates.Failure, (await reopened.GetAsync("t-keep"))!.Status);
     }
 
     [Fact]

@@ -3,67 +3,14 @@ using Microsoft.Data.Sqlite;
 
 namespace ClusterQueue.Tests.Results;
 
-/// <summary>What only a file shared by several processes shows; each second backend instance stands in for another process.</summary>
-public sealed class SqliteResultBackendTests : BackendTestBase, IDisposable
+/// <summary>The shared-store contract on one SQLite file, and what is SQLite's own.</summary>
+public sealed class SqliteResultBackendTests : SharedStoreContract, IDisposable
 {
     private readonly TempDatabase database = new();
 
     protected override IResultBackend Create(ResultSettings settings, TimeProvider time) => new SqliteResultBackend(database.FilePath, settings, time);
 
     public void Dispose() => database.Dispose();
-
-    [Fact]
-    public async Task Wait_ResultStoredByAnotherInstance_CompletesByPolling()
-    {
-        var client = Open();
-        var worker = Open();
-        var waiting = client.WaitAsync("t-x", Generous);
-
-        await worker.StoreAsync(new TaskResult { TaskId = "t-x", Status = TaskStates.Started });
-        await worker.StoreAsync(TaskResult.Succeeded("t-x", 42));
-
-        var result = await waiting;
-        Assert.Equal(42, (int?)result.Result);
-    }
-
-    [Fact]
-    public async Task Store_LateStateFromAnotherInstance_IsIgnored()
-    {
-        var first = Open();
-        var second = Open();
-        await first.StoreAsync(TaskResult.Succeeded("t-y", 1));
-
-        Assert.False(await second.StoreAsync(new TaskResult { TaskId = "t-y", Status = TaskStates.Started }));
-        Assert.Equal(TaskStates.Success, (await first.GetAsync("t-y"))!.Status);
-    }
-
-    [Fact]
-    public async Task Store_ConcurrentWritersInSeveralInstances_LosesNothing()
-    {
-        var instances = Enumerable.Range(0, 4).Select(_ => Open()).ToList();
-
-        await Task.WhenAll(instances.Select((backend, n) => Task.Run(async () =>
-        {
-            for (var i = 0; i < 50; i++)
-            {
-                await backend.StoreAsync(TaskResult.Succeeded($"p{n}-{i}", i));
-            }
-        })));
-
-        Assert.Equal(200, CountRows());
-        Assert.Equal(49, (int?)(await instances[0].GetAsync("p3-49"))!.Result);
-    }
-
-    [Fact]
-    public async Task Reopen_KeepsStoredResults()
-    {
-        await Backend.StoreAsync(ResultFixtures.Failure("t-keep"));
-        await Backend.DisposeAsync();
-
-        var reopened = Open();
-
-        Assert.Equal(TaskStates.Failure, (await reopened.GetAsync("t-keep"))!.Status);
-    }
 
     [Theory]
     [InlineData("result", "{broken")]
@@ -90,7 +37,7 @@ public sealed class SqliteResultBackendTests : BackendTestBase, IDisposable
         Assert.Equal("celery_taskmeta_expires_at", Scalar("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'celery_taskmeta' AND sql LIKE '%expires_at%'"));
     }
 
-    private long CountRows() => (long)Scalar("SELECT COUNT(*) FROM celery_taskmeta")!;
+    protected override long CountRows() => (long)Scalar("SELECT COUNT(*) FROM celery_taskmeta")!;
 
     private object? Scalar(string sql)
     {
