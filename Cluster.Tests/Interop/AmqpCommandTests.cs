@@ -26,8 +26,9 @@ public sealed class AmqpCommandTests
 
         Assert.Equal((ExitCodes.Ok, "4"), (fromAlpha.ExitCode, fromAlpha.Output.Trim()));
         Assert.Equal((ExitCodes.Ok, "12"), (fromBeta.ExitCode, fromBeta.Output.Trim()));
-        Assert.Contains(worker.Lines, l => l.Contains("tasks.add[", StringComparison.Ordinal) && l.Contains("succeeded", StringComparison.Ordinal));
-        Assert.Contains(worker.Lines, l => l.Contains("tasks.mul[", StringComparison.Ordinal) && l.Contains("succeeded", StringComparison.Ordinal));
+        // The reply can reach the caller before the worker has written its log line.
+        await worker.WaitForLineAsync(l => l.Contains("tasks.add[", StringComparison.Ordinal) && l.Contains("succeeded", StringComparison.Ordinal), "tasks.add succeeded", Generous);
+        await worker.WaitForLineAsync(l => l.Contains("tasks.mul[", StringComparison.Ordinal) && l.Contains("succeeded", StringComparison.Ordinal), "tasks.mul succeeded", Generous);
         await StopAsync(worker);
     }
 
