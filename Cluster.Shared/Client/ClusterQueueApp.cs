@@ -332,6 +332,16 @@ public sealed class ClusterQueueApp : IAsyncDisposable
 
         public Task<int> SweepExpiredAsync(DateTimeOffset now, CancellationToken cancellationToken = default) => throw Missing();
 
+        public Task SaveGroupAsync(string groupId, IReadOnlyList<string> memberIds, CancellationToken cancellationToken = default) => throw Missing();
+
+        public Task<IReadOnlyList<string>?> RestoreGroupAsync(string groupId, CancellationToken cancellationToken = default) => throw Missing();
+
+        public Task<bool> ForgetGroupAsync(string groupId, CancellationToken cancellationToken = default) => throw Missing();
+
+        public bool CountsChordParts => false;
+
+        public Task<bool> ChordPartReturnAsync(string groupId, string memberId, CancellationToken cancellationToken = default) => throw Missing();
+
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }

@@ -23,6 +23,35 @@ public interface IResultBackend : IAsyncDisposable
     Task<int> SweepExpiredAsync(DateTimeOffset now, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Celery's <c>GroupResult.save</c>: keeps the ids of a group's members, in order, under the group id until the
+    /// group expires as results do. Saving a group id again replaces its members.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The backend keeps no groups (rpc://); the message says so.</exception>
+    Task SaveGroupAsync(string groupId, IReadOnlyList<string> memberIds, CancellationToken cancellationToken = default);
+
+    /// <summary>Celery's <c>GroupResult.restore</c>: the member ids in order, or null when the group is unknown, forgotten or expired.</summary>
+    /// <exception cref="NotSupportedException">The backend keeps no groups (rpc://).</exception>
+    Task<IReadOnlyList<string>?> RestoreGroupAsync(string groupId, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes a saved group and its chord count, not its members' results; true when there was one.</summary>
+    Task<bool> ForgetGroupAsync(string groupId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// True when <see cref="ChordPartReturnAsync"/> is available, so that a chord joins by counting its members in
+    /// this store. False where Celery too has no counter (file://): a chord then joins with a <c>celery.chord_unlock</c> task.
+    /// </summary>
+    bool CountsChordParts { get; }
+
+    /// <summary>
+    /// Counts <paramref name="memberId"/> of the saved group <paramref name="groupId"/> as finished, atomically across
+    /// processes. A member counted before (a redelivered task) is not counted again. True for exactly one call: the one
+    /// that made the count reach the number of saved members; it then applies the chord's body.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The group was never saved, or has expired; the message names it.</exception>
+    /// <exception cref="NotSupportedException"><see cref="CountsChordParts"/> is false.</exception>
+    Task<bool> ChordPartReturnAsync(string groupId, string memberId, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// The queue that results of this client's tasks are sent to, ready to receive them, for the reply_to of every task
     /// it sends; null for backends that store results elsewhere (all but rpc://).
     /// </summary>

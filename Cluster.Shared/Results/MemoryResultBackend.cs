@@ -5,6 +5,7 @@ public sealed class MemoryResultBackend : IResultBackend
 {
     // Results are kept as JSON text, as a real store keeps them, so a caller mutating a JsonNode cannot change a stored result.
     private readonly Dictionary<string, StoredResult> results = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, StoredGroup> groups = new(StringComparer.Ordinal);
     private readonly Lock gate = new();
     private readonly ResultWaiters waiters = new();
     private readonly TimeSpan expires;
@@ -73,11 +74,77 @@ public sealed class MemoryResultBackend : IResultBackend
                 results.Remove(taskId);
             }
 
+            foreach (var groupId in groups.Where(pair => pair.Value.ExpiresAt <= now).Select(pair => pair.Key).ToList())
+            {
+                groups.Remove(groupId);
+            }
+
             return Task.FromResult(expired.Count);
+        }
+    }
+
+    public Task SaveGroupAsync(string groupId, IReadOnlyList<string> memberIds, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(groupId);
+        ArgumentNullException.ThrowIfNull(memberIds);
+        lock (gate)
+        {
+            groups[groupId] = new StoredGroup([.. memberIds], time.GetUtcNow() + expires);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<string>?> RestoreGroupAsync(string groupId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(groupId);
+        lock (gate)
+        {
+            return Task.FromResult<IReadOnlyList<string>?>(LiveGroup(groupId)?.Members);
+        }
+    }
+
+    public Task<bool> ForgetGroupAsync(string groupId, CancellationToken cancellationToken = default)
+    {
+        lock (gate)
+        {
+            return Task.FromResult(groups.Remove(groupId));
+        }
+    }
+
+    public bool CountsChordParts => true;
+
+    public Task<bool> ChordPartReturnAsync(string groupId, string memberId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(groupId);
+        ArgumentNullException.ThrowIfNull(memberId);
+        lock (gate)
+        {
+            var group = LiveGroup(groupId) ?? throw ChordGroupMissing(groupId);
+            if (!group.Finished.Add(memberId) || group.Finished.Count < group.Members.Count || group.Fired)
+            {
+                return Task.FromResult(false);
+            }
+
+            group.Fired = true;
+            return Task.FromResult(true);
         }
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
+    internal static InvalidOperationException ChordGroupMissing(string groupId) =>
+        new($"chord group {groupId} is not saved in the result backend (never saved, forgotten or expired), so its members cannot be counted");
+
+    private StoredGroup? LiveGroup(string groupId) =>
+        groups.TryGetValue(groupId, out var group) && group.ExpiresAt > time.GetUtcNow() ? group : null;
+
     private sealed record StoredResult(string Status, string Json, DateTimeOffset ExpiresAt);
+
+    private sealed record StoredGroup(IReadOnlyList<string> Members, DateTimeOffset ExpiresAt)
+    {
+        public HashSet<string> Finished { get; } = new(StringComparer.Ordinal);
+
+        public bool Fired { get; set; }
+    }
 }

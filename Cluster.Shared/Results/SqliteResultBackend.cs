@@ -185,6 +185,20 @@ public sealed class SqliteResultBackend : IResultBackend
         }
     }
 
+    public Task SaveGroupAsync(string groupId, IReadOnlyList<string> memberIds, CancellationToken cancellationToken = default) =>
+        throw new NotImplementedException("groups on this backend are not written yet");
+
+    public Task<IReadOnlyList<string>?> RestoreGroupAsync(string groupId, CancellationToken cancellationToken = default) =>
+        throw new NotImplementedException("groups on this backend are not written yet");
+
+    public Task<bool> ForgetGroupAsync(string groupId, CancellationToken cancellationToken = default) =>
+        throw new NotImplementedException("groups on this backend are not written yet");
+
+    public bool CountsChordParts => true;
+
+    public Task<bool> ChordPartReturnAsync(string groupId, string memberId, CancellationToken cancellationToken = default) =>
+        throw new NotImplementedException("groups on this backend are not written yet");
+
     public async ValueTask DisposeAsync()
     {
         await connectionLock.WaitAsync().ConfigureAwait(false);

@@ -104,6 +104,19 @@ public sealed class RpcResultBackend : IResultBackend
     public Task<int> SweepExpiredAsync(DateTimeOffset now, CancellationToken cancellationToken = default) =>
         Task.FromResult(buffer.Sweep(now));
 
+    public Task SaveGroupAsync(string groupId, IReadOnlyList<string> memberIds, CancellationToken cancellationToken = default) =>
+        throw NoGroups();
+
+    public Task<IReadOnlyList<string>?> RestoreGroupAsync(string groupId, CancellationToken cancellationToken = default) =>
+        throw NoGroups();
+
+    public Task<bool> ForgetGroupAsync(string groupId, CancellationToken cancellationToken = default) => Task.FromResult(false);
+
+    public bool CountsChordParts => false;
+
+    public Task<bool> ChordPartReturnAsync(string groupId, string memberId, CancellationToken cancellationToken = default) =>
+        throw NoGroups();
+
     public async ValueTask<string?> ReplyQueueAsync(CancellationToken cancellationToken = default)
     {
         await listener.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -111,6 +124,10 @@ public sealed class RpcResultBackend : IResultBackend
     }
 
     public ValueTask DisposeAsync() => listener.DisposeAsync();
+
+    /// <summary>As in Celery: rpc:// results are reply messages to one client, so there is no store to keep a group or count a chord in.</summary>
+    internal static NotSupportedException NoGroups() =>
+        new("the rpc:// result backend keeps no groups and cannot join chords, as its results are reply messages to the sender; use a result store (sqlite://, postgresql:// or file://)");
 
     private void OnReply(Delivery delivery)
     {
