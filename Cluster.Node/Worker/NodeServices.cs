@@ -35,7 +35,21 @@ internal sealed class NodeServices
         Fair = settings.Optimization == "fair";
         TaskCode = new ClusterQueue.Node.Reload.TaskCode(app.Tasks, settings.App);
         Log = logging.CreateLogger("ClusterQueue.Node.Worker");
+        BuiltIns = BuiltInTasks.Create(this);
+        Workflow = new WorkflowSteps(this);
     }
+
+    /// <summary>Celery's built-in tasks (celery.chord_unlock); they run in this process whatever the pool.</summary>
+    public TaskRegistry BuiltIns { get; }
+
+    /// <summary>Callbacks, chains and chords after a task finishes.</summary>
+    public WorkflowSteps Workflow { get; }
+
+    /// <summary>The task called <paramref name="name"/>: a built-in, or one of the app's tasks.</summary>
+    public bool TryGetTask(string name, out TaskDefinition definition) =>
+        BuiltIns.TryGet(name, out definition) || TaskCode.Registry.TryGet(name, out definition);
+
+    public bool IsBuiltIn(TaskDefinition definition) => BuiltIns.TryGet(definition.Name, out var builtIn) && ReferenceEquals(builtIn, definition);
 
     public WorkerSettings Settings { get; }
 

@@ -143,7 +143,7 @@ internal sealed class QueueConsumer : NodeActor
             return;
         }
 
-        if (!_node.TaskCode.Registry.TryGet(message.Task, out var definition))
+        if (!_node.TryGetTask(message.Task, out var definition))
         {
             await RejectUnknownAsync(lease, delivery, message);
             return;

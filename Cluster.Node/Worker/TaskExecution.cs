@@ -99,7 +99,7 @@ internal sealed class TaskExecution(NodeServices node)
         };
 
         var clock = Stopwatch.StartNew();
-        var invocation = slot.InvokeAsync(request, context, running);
+        var invocation = (node.IsBuiltIn(request.Definition) ? ThreadSlot.Instance : slot).InvokeAsync(request, context, running);
         if (!await FinishesInTimeAsync(invocation, hard, executorStopping).ConfigureAwait(false))
         {
             // The method may not listen to its token: a prefork child is killed, a thread is left to return on its own.
@@ -132,18 +132,16 @@ internal sealed class TaskExecution(NodeServices node)
                 return false;
             }
 
-            // Celery applies the chain before it marks the task done, so the result can name its follow-up.
-            var link = ChainLink.After(message, value);
-            if (link is not null)
-            {
-                await node.App.PublishAsync(link.Message, queue: link.Queue).ConfigureAwait(false);
-            }
-
+            // Celery applies callbacks and the chain before it marks the task done, so the result can name its children.
+            var children = await node.Workflow.AfterSuccessAsync(message, value).ConfigureAwait(false);
             if (!ignoreResult)
             {
                 var succeeded = TaskResult.Succeeded(message.Id, value);
-                await node.StoreResultAsync(message, link is null ? succeeded : succeeded with { Children = link.Children() }).ConfigureAwait(false);
+                await node.StoreResultAsync(message, children is null ? succeeded : succeeded with { Children = children }).ConfigureAwait(false);
             }
+
+            // After the store, so that the member completing a chord reads its own result with the others.
+            await node.Workflow.ChordPartAsync(message).ConfigureAwait(false);
 
             await AckLateAsync(request).ConfigureAwait(false);
             node.Stats.OnSucceeded();
@@ -264,10 +262,13 @@ internal sealed class TaskExecution(NodeServices node)
     {
         activity?.SetStatus(ActivityStatusCode.Error, info.ExcType);
         node.Log.LogWarning("Task {Task}[{TaskId}] raised {ExcType}: {Message}", request.Name, request.Id, info.ExcType, info.Message);
+        var failure = TaskResult.Failed(request.Id, info, traceback);
         if (!ignoreResult)
         {
-            await node.StoreResultAsync(request.Message, TaskResult.Failed(request.Id, info, traceback)).ConfigureAwait(false);
+            await node.StoreResultAsync(request.Message, failure).ConfigureAwait(false);
         }
+
+        await node.Workflow.AfterFailureAsync(request.Message, failure).ConfigureAwait(false);
 
         // Celery's acks_on_failure_or_timeout (default true): a failed late-ack task is acked, not redelivered.
         await AckLateAsync(request).ConfigureAwait(false);
@@ -297,10 +298,13 @@ internal sealed class TaskExecution(NodeServices node)
         // and the task is recorded as Celery records it.
         node.Log.LogError("Task {Task}[{TaskId}] exceeded its hard time limit of {Limit}", request.Name, request.Id, limit);
         var info = new ExceptionInfo("TimeLimitExceeded", [SecondsNode(limit)], "billiard.exceptions");
+        var failure = TaskResult.Failed(request.Id, info, traceback: null);
         if (!ignoreResult)
         {
-            await node.StoreResultAsync(request.Message, TaskResult.Failed(request.Id, info, traceback: null)).ConfigureAwait(false);
+            await node.StoreResultAsync(request.Message, failure).ConfigureAwait(false);
         }
+
+        await node.Workflow.AfterFailureAsync(request.Message, failure).ConfigureAwait(false);
 
         await AckLateAsync(request).ConfigureAwait(false);
         node.Stats.OnFailed();

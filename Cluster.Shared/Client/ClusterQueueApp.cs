@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using ClusterQueue.Canvas;
 using ClusterQueue.Protocol;
 using ClusterQueue.Results;
 using ClusterQueue.Transport;
@@ -20,6 +21,7 @@ public sealed class ClusterQueueApp : IAsyncDisposable
 
     private readonly ConcurrentDictionary<string, Task> _declaredQueues = new(StringComparer.Ordinal);
     private readonly IResultBackend? _results;
+    private CanvasPublisher? _canvas;
     private readonly bool _ownsConnections;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -124,6 +126,49 @@ public sealed class ClusterQueueApp : IAsyncDisposable
         await PublishAsync(message, options.Queue, options.Exchange, options.RoutingKey, cancellationToken).ConfigureAwait(false);
         return new AsyncResult(message.Id, _results ?? NoResultBackend.Instance);
     }
+
+    /// <summary>Applies canvas signatures as Celery does; what <see cref="ApplyAsync(Signature, CancellationToken)"/> uses.</summary>
+    public CanvasPublisher Canvas => _canvas ??= new CanvasPublisher(this);
+
+    /// <summary>
+    /// Celery's <c>sig.apply_async()</c> for a task, chain or chord signature (<see cref="Workflow"/>): the handle on
+    /// the result it ends in (a chain's last step, a chord's body).
+    /// </summary>
+    /// <exception cref="ArgumentException">The workflow ends in a group; use <see cref="ApplyGroupAsync"/>.</exception>
+    /// <exception cref="NotSupportedException">It holds a chord and the result backend cannot join one (rpc://).</exception>
+    public async Task<AsyncResult> ApplyAsync(Signature signature, CancellationToken cancellationToken = default)
+    {
+        var frozen = CanvasPublisher.Freeze(signature);
+        var (id, isGroup) = CanvasPublisher.FinalResultOf(frozen);
+        if (isGroup)
+        {
+            throw new ArgumentException($"{signature.Task} ends in a group, whose result is a GroupResult: use ApplyGroupAsync", nameof(signature));
+        }
+
+        await Canvas.ApplyAsync(frozen, null, Lineage.None, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return new AsyncResult(id, _results ?? NoResultBackend.Instance);
+    }
+
+    /// <summary>Celery's <c>group(...).apply_async()</c> (or a chain ending in a group): the handle on every member's result.</summary>
+    /// <exception cref="ArgumentException">The signature does not end in a group.</exception>
+    public async Task<GroupResult> ApplyGroupAsync(Signature signature, CancellationToken cancellationToken = default)
+    {
+        var frozen = CanvasPublisher.Freeze(signature);
+        var (id, isGroup) = CanvasPublisher.FinalResultOf(frozen);
+        if (!isGroup)
+        {
+            throw new ArgumentException($"{signature.Task} does not end in a group: use ApplyAsync", nameof(signature));
+        }
+
+        await Canvas.ApplyAsync(frozen, null, Lineage.None, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var backend = _results ?? NoResultBackend.Instance;
+        var members = FinalGroupOf(frozen);
+        return new GroupResult(id, [.. members.Select(m => new AsyncResult(CanvasPublisher.FinalResultOf(m).Id, backend))], backend);
+    }
+
+    /// <summary>Celery's <c>GroupResult.restore(id)</c>.</summary>
+    public Task<GroupResult?> RestoreGroupAsync(string groupId, CancellationToken cancellationToken = default) =>
+        GroupResult.RestoreAsync(groupId, Results, cancellationToken);
 
     /// <summary>Celery's <c>delay(*args)</c>, with .NET values serialized to JSON.</summary>
     public Task<AsyncResult> DelayAsync(string name, params object?[] args) => ApplyAsync(name, args);
@@ -265,7 +310,7 @@ public sealed class ClusterQueueApp : IAsyncDisposable
             cancellationToken).ConfigureAwait(false);
     }
 
-    private TaskMessage BuildMessage(string name, JsonArray args, JsonObject kwargs, SendOptions options, string? replyQueue)
+    internal TaskMessage BuildMessage(string name, JsonArray args, JsonObject kwargs, SendOptions options, string? replyQueue)
     {
         var now = _time.GetUtcNow();
         var id = options.TaskId ?? Uuid.NewId();
@@ -298,9 +343,18 @@ public sealed class ClusterQueueApp : IAsyncDisposable
             DeliveryMode = string.Equals(Settings.DefaultDeliveryMode, "transient", StringComparison.OrdinalIgnoreCase) ? (byte)1 : (byte)2,
             Args = args,
             Kwargs = kwargs,
-            Embed = TaskEmbed.None,
+            Embed = options.Link is null && options.LinkError is null
+                ? TaskEmbed.None
+                : new TaskEmbed { Callbacks = options.Link, Errbacks = options.LinkError },
         };
     }
+
+    private static IReadOnlyList<Signature> FinalGroupOf(Signature frozen) => frozen.SubtaskType switch
+    {
+        "chain" => FinalGroupOf(Workflow.MembersOf(frozen, frozen.Task)[^1]),
+        "chord" => FinalGroupOf(Workflow.PartsOf(frozen, frozen.Task).Body),
+        _ => Workflow.MembersOf(frozen, frozen.Task),
+    };
 
     private static JsonNode? ToNode(object? value) => value switch
     {

@@ -21,8 +21,6 @@ internal sealed record ParameterBinding(
     object? Default,
     bool AcceptsNull)
 {
-    private static readonly NullabilityInfoContext Nullability = new();
-
     public static ParameterBinding For(ParameterInfo parameter)
     {
         var kind = parameter.ParameterType == typeof(TaskContext) ? ParameterKind.Context
@@ -30,7 +28,7 @@ internal sealed record ParameterBinding(
             : ParameterKind.Value;
         var name = parameter.Name ?? $"arg{parameter.Position}";
         var acceptsNull = !parameter.ParameterType.IsValueType
-            ? Nullability.Create(parameter).WriteState != NullabilityState.NotNull
+            ? new NullabilityInfoContext().Create(parameter).WriteState != NullabilityState.NotNull
             : Nullable.GetUnderlyingType(parameter.ParameterType) is not null;
         return new ParameterBinding(
             kind,

@@ -53,4 +53,10 @@ public sealed record SendOptions
     public string? Group { get; init; }
 
     public string? ReplyTo { get; init; }
+
+    /// <summary>Celery's <c>link</c>: signatures applied with the result when the task succeeds.</summary>
+    public IReadOnlyList<Protocol.Signature>? Link { get; init; }
+
+    /// <summary>Celery's <c>link_error</c>: signatures applied with the task's id when it fails.</summary>
+    public IReadOnlyList<Protocol.Signature>? LinkError { get; init; }
 }

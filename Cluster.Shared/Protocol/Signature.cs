@@ -24,6 +24,57 @@ public sealed record Signature
     /// <summary>Unknown fields, passed through unchanged.</summary>
     public JsonObject Extra { get; init; } = [];
 
+    /// <summary>Celery's <c>sig | other</c>: a chain of this signature then <paramref name="right"/>.</summary>
+    public static Signature operator |(Signature left, Signature right) => Canvas.Workflow.Chain(left, right);
+
+    /// <summary>Celery's <c>link</c>: <paramref name="callback"/> is applied with this task's result when it succeeds.</summary>
+    public Signature Link(Signature callback) => WithListOption("link", callback);
+
+    /// <summary>Celery's <c>link_error</c>: <paramref name="errback"/> is applied with this task's id when it fails.</summary>
+    public Signature OnError(Signature errback) => WithListOption("link_error", errback);
+
+    /// <summary>Celery's <c>si</c>: the parent's result is not prepended to <see cref="Args"/>.</summary>
+    public Signature AsImmutable() => this with { Immutable = true };
+
+    /// <summary>Celery's <c>set(**options)</c>: an apply_async option (<c>queue</c>, <c>countdown</c>, <c>priority</c>, ...).</summary>
+    public Signature WithOption(string name, JsonNode? value)
+    {
+        var options = (JsonObject)Options.DeepClone();
+        options[name] = value?.DeepClone();
+        return this with { Options = options };
+    }
+
+    /// <summary>The signature as Celery serializes it: <c>{"task", "args", "kwargs", "options", "subtask_type", "immutable", ...}</c>.</summary>
+    public JsonObject ToJson()
+    {
+        var json = new JsonObject
+        {
+            ["task"] = Task,
+            ["args"] = Args.DeepClone(),
+            ["kwargs"] = Kwargs.DeepClone(),
+            ["options"] = Options.DeepClone(),
+            ["subtask_type"] = SubtaskType,
+            ["immutable"] = Immutable,
+        };
+        foreach (var (name, value) in Extra)
+        {
+            json[name] = value?.DeepClone();
+        }
+
+        return json;
+    }
+
+    /// <summary>Reads a serialized signature; <paramref name="path"/> names it in the error.</summary>
+    /// <exception cref="MessageDecodeException">It is not a signature; the message names the field at fault.</exception>
+    public static Signature FromJson(JsonNode? node, string path) => TaskBodyReader.ReadSignature(node, path);
+
+    private Signature WithListOption(string name, Signature added)
+    {
+        var list = Options[name] is JsonArray existing ? (JsonArray)existing.DeepClone() : [];
+        list.Add(added.ToJson());
+        return WithOption(name, list);
+    }
+
     public bool Equals(Signature? other) =>
         other is not null
         && Task == other.Task

@@ -232,9 +232,18 @@ internal static class TaskBodyReader
     };
 
     /// <summary>Where in the embed a value sits, e.g. <c>body[2].chain[0].task</c>; turned into text only for an error.</summary>
-    private readonly record struct EmbedPath(string Key, int Index = -1, string? Member = null)
+    /// <summary>A signature held anywhere else than a message's embed (a chord's body in args, a group's members): <paramref name="path"/> names it in errors.</summary>
+    public static Signature ReadSignature(JsonNode? node, string path)
+    {
+        var bytes = Encoding.UTF8.GetBytes(node?.ToJsonString() ?? "null");
+        var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { MaxDepth = MaxDepth });
+        reader.Read();
+        return ReadSignature(ref reader, new EmbedPath(path, Root: ""));
+    }
+
+    private readonly record struct EmbedPath(string Key, int Index = -1, string? Member = null, string Root = "body[2].")
     {
         public override string ToString() =>
-            $"body[2].{Key}" + (Index >= 0 ? $"[{Index}]" : "") + (Member is null ? "" : "." + Member);
+            Root + Key + (Index >= 0 ? $"[{Index}]" : "") + (Member is null ? "" : "." + Member);
     }
 }

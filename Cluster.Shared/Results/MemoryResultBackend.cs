@@ -133,7 +133,7 @@ public sealed class MemoryResultBackend : IResultBackend
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
-    internal static InvalidOperationException ChordGroupMissing(string groupId) =>
+    public static InvalidOperationException ChordGroupMissing(string groupId) =>
         new($"chord group {groupId} is not saved in the result backend (never saved, forgotten or expired), so its members cannot be counted");
 
     private StoredGroup? LiveGroup(string groupId) =>

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using ClusterQueue.Canvas;
 using ClusterQueue.Client;
 using ClusterQueue.Node.Hosting;
 using ClusterQueue.Node.Worker;
@@ -47,49 +48,35 @@ public sealed class ChainAndReplyTests
     }
 
     [Fact]
-    public void A_follow_up_keeps_the_root_names_its_parent_and_inherits_the_priority()
+    public async Task A_follow_up_keeps_the_root_names_its_parent_and_inherits_the_priority()
     {
-        var finished = new TaskMessage
+        await using var app = OpenApp(NewBroker(TestBroker.Memory), Registry());
+        var chain = new List<Signature>
         {
-            Task = "tasks.add",
-            Id = "parent",
-            RootId = "root",
-            ReplyTo = "reply-queue",
-            Priority = 7,
-            Embed = new TaskEmbed
-            {
-                Chain =
-                [
-                    new Signature { Task = "tasks.noop" },
-                    new Signature { Task = "tasks.echo", Args = ["x"], Immutable = true, Options = new JsonObject { ["queue"] = "other" } },
-                ],
-            },
+            new() { Task = "tasks.noop" },
+            new() { Task = "tasks.echo", Args = ["x"], Immutable = true, Options = new JsonObject { ["queue"] = "other", ["task_id"] = "next" } },
         };
 
-        var link = ChainLink.After(finished, JsonValue.Create(4))!;
+        var tuple = await app.Canvas.ApplyAsync(chain[^1], [4], new Lineage("parent", "root", 7, "reply-queue"), chain[..^1]);
 
-        Assert.Equal("tasks.echo", link.Message.Task);
-        Assert.Equal("other", link.Queue);
-        Assert.Equal("root", link.Message.RootId);
-        Assert.Equal("parent", link.Message.ParentId);
-        Assert.Equal("reply-queue", link.Message.ReplyTo);
-        Assert.Equal((byte)7, link.Message.Priority);
-        Assert.True(JsonNode.DeepEquals(new JsonArray("x"), link.Message.Args), "an immutable signature keeps its own args");
-        Assert.Equal("tasks.noop", Assert.Single(link.Message.Embed.Chain!).Task);
-        Assert.Null(ChainLink.After(link.Message with { Embed = new TaskEmbed { Chain = [] } }, null));
+        var message = app.Codec.Decode(Assert.Single(await TakeAsync(app.Transport, "other", 1)).Message);
+        Assert.Equal("tasks.echo", message.Task);
+        Assert.Equal("root", message.RootId);
+        Assert.Equal("parent", message.ParentId);
+        Assert.Equal("reply-queue", message.ReplyTo);
+        Assert.Equal((byte)7, message.Priority);
+        Assert.True(JsonNode.DeepEquals(new JsonArray("x"), message.Args), "an immutable signature keeps its own args");
+        Assert.Equal("tasks.noop", Assert.Single(message.Embed.Chain!).Task);
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""[["next", null], null]"""), tuple));
     }
 
     [Fact]
-    public void A_follow_up_whose_task_id_is_not_a_string_fails_naming_the_option()
+    public async Task A_follow_up_whose_task_id_is_not_a_string_fails_naming_the_option()
     {
-        var finished = new TaskMessage
-        {
-            Task = "tasks.add",
-            Id = "parent",
-            Embed = new TaskEmbed { Chain = [new Signature { Task = "tasks.mul", Options = new JsonObject { ["task_id"] = 5 } }] },
-        };
+        await using var app = OpenApp(NewBroker(TestBroker.Memory), Registry());
+        var next = new Signature { Task = "tasks.mul", Options = new JsonObject { ["task_id"] = 5 } };
 
-        var error = Assert.Throws<MessageDecodeException>(() => ChainLink.After(finished, null));
+        var error = await Assert.ThrowsAsync<MessageDecodeException>(() => app.Canvas.ApplyAsync(next, [1], Lineage.None));
 
         Assert.Contains("options.task_id", error.Field);
     }
