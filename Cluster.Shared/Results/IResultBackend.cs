@@ -19,7 +19,10 @@ public interface IResultBackend : IAsyncDisposable
     /// <summary>Deletes the result; true when there was one.</summary>
     Task<bool> ForgetAsync(string taskId, CancellationToken cancellationToken = default);
 
-    /// <summary>Deletes every result whose expiry is at or before <paramref name="now"/>; returns how many.</summary>
+    /// <summary>
+    /// Deletes every result and every saved group (with its chord count) whose expiry is at or before
+    /// <paramref name="now"/>; returns how many results and groups together.
+    /// </summary>
     Task<int> SweepExpiredAsync(DateTimeOffset now, CancellationToken cancellationToken = default);
 
     /// <summary>

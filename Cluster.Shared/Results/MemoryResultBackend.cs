@@ -74,12 +74,13 @@ public sealed class MemoryResultBackend : IResultBackend
                 results.Remove(taskId);
             }
 
-            foreach (var groupId in groups.Where(pair => pair.Value.ExpiresAt <= now).Select(pair => pair.Key).ToList())
+            var expiredGroups = groups.Where(pair => pair.Value.ExpiresAt <= now).Select(pair => pair.Key).ToList();
+            foreach (var groupId in expiredGroups)
             {
                 groups.Remove(groupId);
             }
 
-            return Task.FromResult(expired.Count);
+            return Task.FromResult(expired.Count + expiredGroups.Count);
         }
     }
 

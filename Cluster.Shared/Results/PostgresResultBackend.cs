@@ -170,28 +170,125 @@ public sealed class PostgresResultBackend : IResultBackend
     }
 
     public Task<int> SweepExpiredAsync(DateTimeOffset now, CancellationToken cancellationToken = default) =>
-        RunAsync(
-            async (connection, ct) =>
+        InTransactionAsync(
+            async (connection, transaction, ct) =>
             {
-                await using var command = new NpgsqlCommand("DELETE FROM celery_taskmeta WHERE expires_at <= @now", connection);
-                command.Parameters.Add(new NpgsqlParameter("now", NpgsqlDbType.Bigint) { Value = now.ToUnixTimeMilliseconds() });
-                return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                var at = now.ToUnixTimeMilliseconds();
+                var results = await ExecuteAsync(connection, transaction, "DELETE FROM celery_taskmeta WHERE expires_at <= @now", ct, Bigint("now", at)).ConfigureAwait(false);
+                await ExecuteAsync(
+                    connection,
+                    transaction,
+                    "DELETE FROM celery_chord_parts WHERE taskset_id IN (SELECT taskset_id FROM celery_tasksetmeta WHERE expires_at <= @now)",
+                    ct,
+                    Bigint("now", at)).ConfigureAwait(false);
+                return results + await ExecuteAsync(connection, transaction, "DELETE FROM celery_tasksetmeta WHERE expires_at <= @now", ct, Bigint("now", at)).ConfigureAwait(false);
             },
             cancellationToken);
 
-    public Task SaveGroupAsync(string groupId, IReadOnlyList<string> memberIds, CancellationToken cancellationToken = default) =>
-        throw new NotImplementedException("groups on this backend are not written yet");
+    public Task SaveGroupAsync(string groupId, IReadOnlyList<string> memberIds, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(groupId);
+        ArgumentNullException.ThrowIfNull(memberIds);
+        var now = time.GetUtcNow();
+        var result = GroupTuple.Serialize(groupId, memberIds);
+        // Saving a group again starts its chord count afresh, so the parts counted under the old members go too.
+        return InTransactionAsync(
+            async (connection, transaction, ct) =>
+            {
+                await ExecuteAsync(
+                    connection,
+                    transaction,
+                    """
+                    INSERT INTO celery_tasksetmeta (taskset_id, result, date_done, size, done, fired, expires_at)
+                    VALUES (@taskset_id, @result, @date_done, @size, 0, false, @expires_at)
+                    ON CONFLICT (taskset_id) DO UPDATE SET
+                        result = excluded.result, date_done = excluded.date_done, size = excluded.size,
+                        done = 0, fired = false, expires_at = excluded.expires_at
+                    """,
+                    ct,
+                    Text("taskset_id", groupId),
+                    Text("result", result),
+                    Timestamp("date_done", now.UtcDateTime),
+                    new NpgsqlParameter("size", NpgsqlDbType.Integer) { Value = memberIds.Count },
+                    Bigint("expires_at", (now + expires).ToUnixTimeMilliseconds())).ConfigureAwait(false);
+                return await ExecuteAsync(connection, transaction, "DELETE FROM celery_chord_parts WHERE taskset_id = @taskset_id", ct, Text("taskset_id", groupId)).ConfigureAwait(false);
+            },
+            cancellationToken);
+    }
 
-    public Task<IReadOnlyList<string>?> RestoreGroupAsync(string groupId, CancellationToken cancellationToken = default) =>
-        throw new NotImplementedException("groups on this backend are not written yet");
+    public async Task<IReadOnlyList<string>?> RestoreGroupAsync(string groupId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(groupId);
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var text = await RunAsync(
+            async (connection, ct) =>
+            {
+                await using var command = new NpgsqlCommand("SELECT result FROM celery_tasksetmeta WHERE taskset_id = @taskset_id AND expires_at > @now", connection);
+                command.Parameters.Add(Text("taskset_id", groupId));
+                command.Parameters.Add(Bigint("now", now));
+                return await command.ExecuteScalarAsync(ct).ConfigureAwait(false) as string;
+            },
+            cancellationToken).ConfigureAwait(false);
+        return text is null ? null : GroupTuple.ParseMembers(text, groupId);
+    }
 
-    public Task<bool> ForgetGroupAsync(string groupId, CancellationToken cancellationToken = default) =>
-        throw new NotImplementedException("groups on this backend are not written yet");
+    public async Task<bool> ForgetGroupAsync(string groupId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(groupId);
+        return await InTransactionAsync(
+            async (connection, transaction, ct) =>
+            {
+                await ExecuteAsync(connection, transaction, "DELETE FROM celery_chord_parts WHERE taskset_id = @taskset_id", ct, Text("taskset_id", groupId)).ConfigureAwait(false);
+                return await ExecuteAsync(connection, transaction, "DELETE FROM celery_tasksetmeta WHERE taskset_id = @taskset_id", ct, Text("taskset_id", groupId)).ConfigureAwait(false);
+            },
+            cancellationToken).ConfigureAwait(false) > 0;
+    }
 
     public bool CountsChordParts => true;
 
-    public Task<bool> ChordPartReturnAsync(string groupId, string memberId, CancellationToken cancellationToken = default) =>
-        throw new NotImplementedException("groups on this backend are not written yet");
+    public async Task<bool> ChordPartReturnAsync(string groupId, string memberId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(groupId);
+        ArgumentNullException.ThrowIfNull(memberId);
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        return await InTransactionAsync(
+            async (connection, transaction, ct) =>
+            {
+                // FOR UPDATE holds the group's row until the commit, so the calls of every process for one group run one
+                // after the other from here on, and each sees the count that the one before it committed.
+                await using (var live = new NpgsqlCommand("SELECT 1 FROM celery_tasksetmeta WHERE taskset_id = @taskset_id AND expires_at > @now FOR UPDATE", connection, transaction))
+                {
+                    live.Parameters.Add(Text("taskset_id", groupId));
+                    live.Parameters.Add(Bigint("now", now));
+                    if (await live.ExecuteScalarAsync(ct).ConfigureAwait(false) is null)
+                    {
+                        throw MemoryResultBackend.ChordGroupMissing(groupId);
+                    }
+                }
+
+                // The primary key makes a member that returns twice (a redelivered task) insert nothing the second time.
+                if (await ExecuteAsync(
+                    connection,
+                    transaction,
+                    "INSERT INTO celery_chord_parts (taskset_id, task_id) VALUES (@taskset_id, @task_id) ON CONFLICT DO NOTHING",
+                    ct,
+                    Text("taskset_id", groupId),
+                    Text("task_id", memberId)).ConfigureAwait(false) == 0)
+                {
+                    return 0;
+                }
+
+                await ExecuteAsync(connection, transaction, "UPDATE celery_tasksetmeta SET done = done + 1 WHERE taskset_id = @taskset_id", ct, Text("taskset_id", groupId)).ConfigureAwait(false);
+                // Only the call whose update turns fired from false to true applies the body.
+                return await ExecuteAsync(
+                    connection,
+                    transaction,
+                    "UPDATE celery_tasksetmeta SET fired = true WHERE taskset_id = @taskset_id AND NOT fired AND done >= size",
+                    ct,
+                    Text("taskset_id", groupId)).ConfigureAwait(false);
+            },
+            cancellationToken).ConfigureAwait(false) == 1;
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -294,7 +391,7 @@ public sealed class PostgresResultBackend : IResultBackend
     private static async Task<int> CreateSchemaAsync(NpgsqlConnection connection, CancellationToken ct)
     {
         await using var transaction = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
-        await ExecuteAsync(
+        await Execute(
             $"""
             SELECT pg_advisory_xact_lock({SchemaLockKey});
             CREATE TABLE IF NOT EXISTS celery_taskmeta (
@@ -314,36 +411,73 @@ public sealed class PostgresResultBackend : IResultBackend
                 ready      boolean NOT NULL,
                 expires_at bigint NOT NULL
             );
+            CREATE TABLE IF NOT EXISTS celery_tasksetmeta (
+                taskset_id text PRIMARY KEY,
+                result     text NOT NULL,
+                date_done  timestamp,
+                size       integer NOT NULL,
+                done       integer NOT NULL DEFAULT 0,
+                fired      boolean NOT NULL DEFAULT false,
+                expires_at bigint NOT NULL
+            );
+            CREATE TABLE IF NOT EXISTS celery_chord_parts (
+                taskset_id text NOT NULL,
+                task_id    text NOT NULL,
+                PRIMARY KEY (taskset_id, task_id)
+            );
             """);
 
-        // Celery's own database backend makes a table of the same name with other columns (an id, pickled bytea); the
+        // Celery's own database backend makes tables of the same names with other columns (an id, pickled bytea); the
         // IF NOT EXISTS above leaves such a table alone, and every store would then fail on a missing column.
-        await using (var check = new NpgsqlCommand(
-            """
-            SELECT count(*) FROM pg_attribute
-            WHERE attrelid = to_regclass('celery_taskmeta') AND NOT attisdropped AND attname IN ('precedence', 'ready', 'expires_at')
-            """,
-            connection,
-            transaction))
-        {
-            if (Convert.ToInt64(await check.ExecuteScalarAsync(ct).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture) != 3)
-            {
-                throw new InvalidOperationException(
-                    $"The table celery_taskmeta in database '{connection.Database}' was not made by this result backend (it lacks the precedence, ready "
-                    + "and expires_at columns; Celery's own database backend makes one of that name): use another database or schema (search_path).");
-            }
-        }
+        await RequireOwnTableAsync("celery_taskmeta", "precedence", "ready", "expires_at");
+        await RequireOwnTableAsync("celery_tasksetmeta", "size", "done", "fired", "expires_at");
 
-        await ExecuteAsync("CREATE INDEX IF NOT EXISTS celery_taskmeta_expires_at ON celery_taskmeta (expires_at);");
+        await Execute(
+            """
+            CREATE INDEX IF NOT EXISTS celery_taskmeta_expires_at ON celery_taskmeta (expires_at);
+            CREATE INDEX IF NOT EXISTS celery_tasksetmeta_expires_at ON celery_tasksetmeta (expires_at);
+            """);
         await transaction.CommitAsync(ct).ConfigureAwait(false);
         return 0;
 
-        async Task ExecuteAsync(string sql)
+        Task<int> Execute(string sql) => ExecuteAsync(connection, transaction, sql, ct);
+
+        async Task RequireOwnTableAsync(string table, params string[] columns)
         {
-            await using var command = new NpgsqlCommand(sql, connection, transaction);
-            await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            await using var check = new NpgsqlCommand(
+                "SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass(@table) AND NOT attisdropped AND attname = ANY(@columns)",
+                connection,
+                transaction);
+            check.Parameters.Add(Text("table", table));
+            check.Parameters.Add(new NpgsqlParameter("columns", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = columns });
+            if (Convert.ToInt64(await check.ExecuteScalarAsync(ct).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture) != columns.Length)
+            {
+                throw new InvalidOperationException(
+                    $"The table {table} in database '{connection.Database}' was not made by this result backend (it lacks the {string.Join(", ", columns)} "
+                    + "columns; Celery's own database backend makes one of that name): use another database or schema (search_path).");
+            }
         }
     }
+
+    private static async Task<int> ExecuteAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, CancellationToken ct, params NpgsqlParameter[] parameters)
+    {
+        await using var command = new NpgsqlCommand(sql, connection, transaction);
+        command.Parameters.AddRange(parameters);
+        return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+    }
+
+    // One transaction on one pooled connection, retried from the start as a whole when the connection is lost.
+    private Task<int> InTransactionAsync(Func<NpgsqlConnection, NpgsqlTransaction, CancellationToken, Task<int>> operation, CancellationToken cancellationToken) =>
+        RunAsync(
+            async (connection, ct) =>
+            {
+                await using var transaction = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
+                var result = await operation(connection, transaction, ct).ConfigureAwait(false);
+                await transaction.CommitAsync(ct).ConfigureAwait(false);
+                return result;
+            },
+            cancellationToken);
 
     private async Task<T> RunAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> operation, CancellationToken cancellationToken)
     {
@@ -369,6 +503,12 @@ public sealed class PostgresResultBackend : IResultBackend
     }
 
     private static NpgsqlParameter Text(string name, string? value) => new(name, NpgsqlDbType.Text) { Value = (object?)value ?? DBNull.Value };
+
+    private static NpgsqlParameter Bigint(string name, long value) => new(name, NpgsqlDbType.Bigint) { Value = value };
+
+    // Celery's column is a timestamp without time zone holding UTC; Npgsql writes only an unspecified kind to it.
+    private static NpgsqlParameter Timestamp(string name, DateTime utc) =>
+        new(name, NpgsqlDbType.Timestamp) { Value = DateTime.SpecifyKind(TaskResultJson.ToUtc(utc), DateTimeKind.Unspecified) };
 
     private static TaskResult ReadRow(NpgsqlDataReader reader, string taskId) =>
         TaskMetaRow.Read(reader, taskId, reader.IsDBNull(5) ? null : DateTime.SpecifyKind(reader.GetDateTime(5), DateTimeKind.Utc));

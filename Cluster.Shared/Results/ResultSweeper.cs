@@ -21,7 +21,7 @@ public sealed class ResultSweeper
         this.logger = logger ?? NullLogger<ResultSweeper>.Instance;
     }
 
-    /// <summary>Raised after each sweep with the number of results deleted.</summary>
+    /// <summary>Raised after each sweep with the number of results and saved groups deleted.</summary>
     public event Action<int>? Swept;
 
     public async Task<int> SweepOnceAsync(CancellationToken cancellationToken = default)
@@ -29,7 +29,7 @@ public sealed class ResultSweeper
         var count = await backend.SweepExpiredAsync(time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         if (count > 0)
         {
-            logger.LogInformation("Deleted {Count} expired results", count);
+            logger.LogInformation("Deleted {Count} expired results and groups", count);
         }
 
         Swept?.Invoke(count);

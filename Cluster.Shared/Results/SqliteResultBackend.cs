@@ -26,6 +26,16 @@ public sealed class SqliteResultBackend : IResultBackend
     private readonly SqliteCommand select;
     private readonly SqliteCommand delete;
     private readonly SqliteCommand sweep;
+    private readonly SqliteCommand saveGroup;
+    private readonly SqliteCommand clearParts;
+    private readonly SqliteCommand restoreGroup;
+    private readonly SqliteCommand forgetGroup;
+    private readonly SqliteCommand liveGroup;
+    private readonly SqliteCommand addPart;
+    private readonly SqliteCommand countPart;
+    private readonly SqliteCommand fireGroup;
+    private readonly SqliteCommand sweepParts;
+    private readonly SqliteCommand sweepGroups;
     private readonly ResultWaiters waiters = new();
     private readonly TimeSpan expires;
     private readonly TimeSpan pollingInterval;
@@ -67,6 +77,21 @@ public sealed class SqliteResultBackend : IResultBackend
                 expires_at INTEGER NOT NULL
             );
             CREATE INDEX IF NOT EXISTS celery_taskmeta_expires_at ON celery_taskmeta (expires_at);
+            CREATE TABLE IF NOT EXISTS celery_tasksetmeta (
+                taskset_id TEXT PRIMARY KEY,
+                result     TEXT NOT NULL,
+                date_done  TEXT,
+                size       INTEGER NOT NULL,
+                done       INTEGER NOT NULL DEFAULT 0,
+                fired      INTEGER NOT NULL DEFAULT 0,
+                expires_at INTEGER NOT NULL
+            );
+            CREATE INDEX IF NOT EXISTS celery_tasksetmeta_expires_at ON celery_tasksetmeta (expires_at);
+            CREATE TABLE IF NOT EXISTS celery_chord_parts (
+                taskset_id TEXT NOT NULL,
+                task_id    TEXT NOT NULL,
+                PRIMARY KEY (taskset_id, task_id)
+            ) WITHOUT ROWID;
             """);
 
         // The WHERE clause is ResultPrecedence.Accepts in SQL, so the check and the write are one atomic
@@ -89,6 +114,27 @@ public sealed class SqliteResultBackend : IResultBackend
         select = Prepare($"SELECT {Columns} FROM celery_taskmeta WHERE task_id = $task_id AND expires_at > $now", "$task_id", "$now");
         delete = Prepare("DELETE FROM celery_taskmeta WHERE task_id = $task_id", "$task_id");
         sweep = Prepare("DELETE FROM celery_taskmeta WHERE expires_at <= $now", "$now");
+
+        // Saving a group again starts its chord count afresh, so the parts counted under the old members go too.
+        saveGroup = Prepare("""
+            INSERT INTO celery_tasksetmeta (taskset_id, result, date_done, size, done, fired, expires_at)
+            VALUES ($taskset_id, $result, $date_done, $size, 0, 0, $expires_at)
+            ON CONFLICT (taskset_id) DO UPDATE SET
+                result = excluded.result, date_done = excluded.date_done, size = excluded.size,
+                done = 0, fired = 0, expires_at = excluded.expires_at
+            """,
+            "$taskset_id", "$result", "$date_done", "$size", "$expires_at");
+        clearParts = Prepare("DELETE FROM celery_chord_parts WHERE taskset_id = $taskset_id", "$taskset_id");
+        restoreGroup = Prepare("SELECT result FROM celery_tasksetmeta WHERE taskset_id = $taskset_id AND expires_at > $now", "$taskset_id", "$now");
+        forgetGroup = Prepare("DELETE FROM celery_tasksetmeta WHERE taskset_id = $taskset_id", "$taskset_id");
+        liveGroup = Prepare("SELECT 1 FROM celery_tasksetmeta WHERE taskset_id = $taskset_id AND expires_at > $now", "$taskset_id", "$now");
+        // The primary key makes a member that returns twice (a redelivered task) insert nothing the second time.
+        addPart = Prepare("INSERT INTO celery_chord_parts (taskset_id, task_id) VALUES ($taskset_id, $task_id) ON CONFLICT DO NOTHING", "$taskset_id", "$task_id");
+        countPart = Prepare("UPDATE celery_tasksetmeta SET done = done + 1 WHERE taskset_id = $taskset_id", "$taskset_id");
+        // Only the call whose update turns fired from 0 to 1 applies the body.
+        fireGroup = Prepare("UPDATE celery_tasksetmeta SET fired = 1 WHERE taskset_id = $taskset_id AND fired = 0 AND done >= size", "$taskset_id");
+        sweepParts = Prepare("DELETE FROM celery_chord_parts WHERE taskset_id IN (SELECT taskset_id FROM celery_tasksetmeta WHERE expires_at <= $now)", "$now");
+        sweepGroups = Prepare("DELETE FROM celery_tasksetmeta WHERE expires_at <= $now", "$now");
     }
 
     /// <summary>The database file.</summary>
@@ -171,13 +217,52 @@ public sealed class SqliteResultBackend : IResultBackend
         }
     }
 
-    public async Task<int> SweepExpiredAsync(DateTimeOffset now, CancellationToken cancellationToken = default)
+    public Task<int> SweepExpiredAsync(DateTimeOffset now, CancellationToken cancellationToken = default) =>
+        InTransactionAsync(
+            async ct =>
+            {
+                var at = now.ToUnixTimeMilliseconds();
+                sweep.Parameters["$now"].Value = at;
+                sweepParts.Parameters["$now"].Value = at;
+                sweepGroups.Parameters["$now"].Value = at;
+                var results = await sweep.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                await sweepParts.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                return results + await sweepGroups.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            },
+            cancellationToken);
+
+    public Task SaveGroupAsync(string groupId, IReadOnlyList<string> memberIds, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(groupId);
+        ArgumentNullException.ThrowIfNull(memberIds);
+        var now = time.GetUtcNow();
+        return InTransactionAsync(
+            async ct =>
+            {
+                var p = saveGroup.Parameters;
+                p["$taskset_id"].Value = groupId;
+                p["$result"].Value = GroupTuple.Serialize(groupId, memberIds);
+                p["$date_done"].Value = TaskResultJson.FormatDateDone(now.UtcDateTime);
+                p["$size"].Value = memberIds.Count;
+                p["$expires_at"].Value = (now + expires).ToUnixTimeMilliseconds();
+                clearParts.Parameters["$taskset_id"].Value = groupId;
+                await saveGroup.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                return await clearParts.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            },
+            cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<string>?> RestoreGroupAsync(string groupId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(groupId);
         await connectionLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            sweep.Parameters["$now"].Value = now.ToUnixTimeMilliseconds();
-            return await sweep.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            restoreGroup.Parameters["$taskset_id"].Value = groupId;
+            restoreGroup.Parameters["$now"].Value = time.GetUtcNow().ToUnixTimeMilliseconds();
+            return await restoreGroup.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is string text
+                ? GroupTuple.ParseMembers(text, groupId)
+                : null;
         }
         finally
         {
@@ -185,19 +270,53 @@ public sealed class SqliteResultBackend : IResultBackend
         }
     }
 
-    public Task SaveGroupAsync(string groupId, IReadOnlyList<string> memberIds, CancellationToken cancellationToken = default) =>
-        throw new NotImplementedException("groups on this backend are not written yet");
-
-    public Task<IReadOnlyList<string>?> RestoreGroupAsync(string groupId, CancellationToken cancellationToken = default) =>
-        throw new NotImplementedException("groups on this backend are not written yet");
-
-    public Task<bool> ForgetGroupAsync(string groupId, CancellationToken cancellationToken = default) =>
-        throw new NotImplementedException("groups on this backend are not written yet");
+    public async Task<bool> ForgetGroupAsync(string groupId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(groupId);
+        return await InTransactionAsync(
+            async ct =>
+            {
+                clearParts.Parameters["$taskset_id"].Value = groupId;
+                forgetGroup.Parameters["$taskset_id"].Value = groupId;
+                await clearParts.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                return await forgetGroup.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            },
+            cancellationToken).ConfigureAwait(false) > 0;
+    }
 
     public bool CountsChordParts => true;
 
-    public Task<bool> ChordPartReturnAsync(string groupId, string memberId, CancellationToken cancellationToken = default) =>
-        throw new NotImplementedException("groups on this backend are not written yet");
+    public async Task<bool> ChordPartReturnAsync(string groupId, string memberId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(groupId);
+        ArgumentNullException.ThrowIfNull(memberId);
+        // BEGIN IMMEDIATE takes the file's write lock first, so the check, the count and the claim of the other
+        // processes' calls come before or after this one, never between. The expiry is judged once the lock is held,
+        // which may be a while after the call.
+        return await InTransactionAsync(
+            async ct =>
+            {
+                liveGroup.Parameters["$taskset_id"].Value = groupId;
+                liveGroup.Parameters["$now"].Value = time.GetUtcNow().ToUnixTimeMilliseconds();
+                if (await liveGroup.ExecuteScalarAsync(ct).ConfigureAwait(false) is null)
+                {
+                    throw MemoryResultBackend.ChordGroupMissing(groupId);
+                }
+
+                addPart.Parameters["$taskset_id"].Value = groupId;
+                addPart.Parameters["$task_id"].Value = memberId;
+                if (await addPart.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 0)
+                {
+                    return 0;
+                }
+
+                countPart.Parameters["$taskset_id"].Value = groupId;
+                fireGroup.Parameters["$taskset_id"].Value = groupId;
+                await countPart.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                return await fireGroup.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            },
+            cancellationToken).ConfigureAwait(false) == 1;
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -208,6 +327,11 @@ public sealed class SqliteResultBackend : IResultBackend
             select.Dispose();
             delete.Dispose();
             sweep.Dispose();
+            foreach (var command in GroupCommands)
+            {
+                command.Dispose();
+            }
+
             await connection.DisposeAsync().ConfigureAwait(false);
         }
         finally
@@ -218,6 +342,45 @@ public sealed class SqliteResultBackend : IResultBackend
 
     private static TaskResult ReadRow(SqliteDataReader reader, string taskId) =>
         TaskMetaRow.Read(reader, taskId, TaskResultJson.ParseDateDone(reader.IsDBNull(5) ? null : reader.GetString(5), taskId));
+
+    private SqliteCommand[] GroupCommands =>
+        [saveGroup, clearParts, restoreGroup, forgetGroup, liveGroup, addPart, countPart, fireGroup, sweepParts, sweepGroups];
+
+    // Runs the statements of one operation as a single IMMEDIATE transaction (Microsoft.Data.Sqlite's default), behind
+    // the connection lock; an exception rolls it back.
+    private async Task<int> InTransactionAsync(Func<CancellationToken, Task<int>> operation, CancellationToken cancellationToken)
+    {
+        await connectionLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            SetTransaction(transaction);
+            try
+            {
+                var result = await operation(cancellationToken).ConfigureAwait(false);
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                return result;
+            }
+            finally
+            {
+                SetTransaction(null);
+            }
+        }
+        finally
+        {
+            connectionLock.Release();
+        }
+    }
+
+    // Microsoft.Data.Sqlite refuses a command without the pending transaction while one is open.
+    private void SetTransaction(SqliteTransaction? transaction)
+    {
+        sweep.Transaction = transaction;
+        foreach (var command in GroupCommands)
+        {
+            command.Transaction = transaction;
+        }
+    }
 
     private void Execute(string sql)
     {

@@ -318,6 +318,97 @@ public abstract class ResultBackendContract : BackendTestBase
 
         Assert.Equal(2, await new ResultSweeper(Backend, TimeSpan.FromHours(1), Clock).SweepOnceAsync());
     }
+
+    [Fact]
+    public async Task RestoreGroup_Saved_ReturnsTheMembersInOrder()
+    {
+        await Backend.SaveGroupAsync("g-order", ["m3", "m1", "m2"]);
+
+        Assert.Equal(["m3", "m1", "m2"], await Backend.RestoreGroupAsync("g-order"));
+    }
+
+    [Fact]
+    public async Task RestoreGroup_Unknown_ReturnsNull()
+    {
+        Assert.Null(await Backend.RestoreGroupAsync("g-never"));
+    }
+
+    [Fact]
+    public async Task RestoreGroup_AtExpiry_ReturnsNullAndSweepDeletesIt()
+    {
+        await Backend.SaveGroupAsync("g-exp", ["a"]);
+
+        Clock.Advance(Settings.Expires - TimeSpan.FromSeconds(1));
+        Assert.NotNull(await Backend.RestoreGroupAsync("g-exp"));
+        Clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Null(await Backend.RestoreGroupAsync("g-exp"));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Backend.ChordPartReturnAsync("g-exp", "a"));
+
+        Assert.Equal(1, await Backend.SweepExpiredAsync(Clock.GetUtcNow()));
+        Assert.False(await Backend.ForgetGroupAsync("g-exp"));
+    }
+
+    [Fact]
+    public async Task ForgetGroup_RemovesGroupOnceAndLeavesMemberResults()
+    {
+        await Backend.StoreAsync(TaskResult.Succeeded("m-kept", 1));
+        await Backend.SaveGroupAsync("g-f", ["m-kept"]);
+
+        Assert.True(await Backend.ForgetGroupAsync("g-f"));
+        Assert.Null(await Backend.RestoreGroupAsync("g-f"));
+        Assert.False(await Backend.ForgetGroupAsync("g-f"));
+        Assert.NotNull(await Backend.GetAsync("m-kept"));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Backend.ChordPartReturnAsync("g-f", "m-kept"));
+    }
+
+    [Fact]
+    public async Task SaveGroup_Again_ReplacesMembersAndRestartsTheCount()
+    {
+        await Backend.SaveGroupAsync("g-again", ["a", "b"]);
+        Assert.False(await Backend.ChordPartReturnAsync("g-again", "a"));
+
+        await Backend.SaveGroupAsync("g-again", ["a", "c", "d"]);
+
+        Assert.Equal(["a", "c", "d"], await Backend.RestoreGroupAsync("g-again"));
+        Assert.False(await Backend.ChordPartReturnAsync("g-again", "c"));
+        Assert.False(await Backend.ChordPartReturnAsync("g-again", "d"));
+        Assert.True(await Backend.ChordPartReturnAsync("g-again", "a"));
+    }
+
+    [Fact]
+    public async Task ChordPartReturn_CountsDistinctMembers_TrueOnceAtTheLast()
+    {
+        await Backend.SaveGroupAsync("g-c", ["a", "b", "c"]);
+
+        Assert.False(await Backend.ChordPartReturnAsync("g-c", "a"));
+        Assert.False(await Backend.ChordPartReturnAsync("g-c", "a"));
+        Assert.False(await Backend.ChordPartReturnAsync("g-c", "b"));
+        Assert.False(await Backend.ChordPartReturnAsync("g-c", "b"));
+        Assert.True(await Backend.ChordPartReturnAsync("g-c", "c"));
+        Assert.False(await Backend.ChordPartReturnAsync("g-c", "c"));
+        Assert.False(await Backend.ChordPartReturnAsync("g-c", "a"));
+    }
+
+    [Fact]
+    public async Task ChordPartReturn_UnknownGroup_ThrowsNamingIt()
+    {
+        Assert.True(Backend.CountsChordParts);
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => Backend.ChordPartReturnAsync("g-unknown-42", "m"));
+
+        Assert.Contains("g-unknown-42", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ChordPartReturn_ManyConcurrentCallers_ExactlyOneTrue()
+    {
+        var members = Enumerable.Range(0, 200).Select(i => $"cm-{i}").ToList();
+        await Backend.SaveGroupAsync("g-race", members);
+
+        var fired = await ChordCalls.ReturnAllAsync("g-race", members.Concat(members).Select(id => (Backend, id)));
+
+        Assert.Single(fired, f => f);
+    }
 }
 
 public sealed class MemoryResultBackendTests : ResultBackendContract

@@ -14,6 +14,51 @@ public sealed class ManualTimeProvider(DateTimeOffset start) : TimeProvider
     public void Advance(TimeSpan by) => Interlocked.Add(ref ticks, by.Ticks);
 }
 
+/// <summary>Chord member returns run side by side, as a worker runs them.</summary>
+public static class ChordCalls
+{
+    /// <summary>
+    /// Runs every member's part return on its backend concurrently, at most <paramref name="concurrency"/> at a time
+    /// per backend, as in a worker of that concurrency: unbounded, thousands of calls would want more connections
+    /// than a database server allows.
+    /// </summary>
+    public static async Task<bool[]> ReturnAllAsync(string groupId, IEnumerable<(IResultBackend Backend, string MemberId)> calls, int concurrency = 16)
+    {
+        var slots = new Dictionary<IResultBackend, SemaphoreSlim>(ReferenceEqualityComparer.Instance);
+        var running = calls.Select(call =>
+        {
+            if (!slots.TryGetValue(call.Backend, out var slot))
+            {
+                slots[call.Backend] = slot = new SemaphoreSlim(concurrency);
+            }
+
+            return Task.Run(async () =>
+            {
+                await slot.WaitAsync();
+                try
+                {
+                    return await call.Backend.ChordPartReturnAsync(groupId, call.MemberId);
+                }
+                finally
+                {
+                    slot.Release();
+                }
+            });
+        }).ToList();
+        try
+        {
+            return await Task.WhenAll(running);
+        }
+        finally
+        {
+            foreach (var slot in slots.Values)
+            {
+                slot.Dispose();
+            }
+        }
+    }
+}
+
 /// <summary>The rpc result bodies captured from Celery 5.2.6, exactly as published.</summary>
 public static class ResultFixtures
 {

@@ -63,4 +63,34 @@ public abstract class SharedStoreContract : BackendTestBase
 
         Assert.Equal(TaskStates.Failure, (await reopened.GetAsync("t-keep"))!.Status);
     }
+
+    [Fact]
+    public async Task RestoreGroup_SavedByAnotherInstance_ReturnsItsMembers()
+    {
+        var client = Open();
+        var worker = Open();
+
+        await client.SaveGroupAsync("g-shared", ["x", "y"]);
+
+        Assert.Equal(["x", "y"], await worker.RestoreGroupAsync("g-shared"));
+        Assert.True(await worker.ForgetGroupAsync("g-shared"));
+        Assert.Null(await client.RestoreGroupAsync("g-shared"));
+    }
+
+    [Fact]
+    public async Task ChordPartReturn_ThousandMembersEachTwiceFromTwoInstances_ExactlyOneTrue()
+    {
+        var first = Open();
+        var second = Open();
+        var members = Enumerable.Range(0, 1000).Select(i => $"part-{i}").ToList();
+        await first.SaveGroupAsync("g-thousand", members);
+
+        // Every member returns once through each instance, as when a redelivered task finishes in a second worker;
+        // the two instances' calls for the same member race each other.
+        var fired = await ChordCalls.ReturnAllAsync("g-thousand", members.SelectMany(id => new[] { (first, id), (second, id) }));
+
+        Assert.Equal(2000, fired.Length);
+        Assert.Single(fired, f => f);
+        Assert.False(await second.ChordPartReturnAsync("g-thousand", "part-0"));
+    }
 }
