@@ -101,7 +101,7 @@ public sealed class CanvasPublisher
     }
 
     /// <summary>Celery's <c>as_tuple</c> of one task's result: <c>[[id, null], null]</c>.</summary>
-    public static JsonArray TaskTuple(string id) => [new JsonArray(id, null), null];
+    public static JsonArray TaskTuple(string id) => Results.GroupTuple.Task(id);
 
     private async Task<JsonNode> ApplyTaskAsync(
         Signature signature,

@@ -86,8 +86,7 @@ public sealed class GroupResult
     }
 
     /// <summary>Celery's <c>as_tuple()</c>: <c>[[id, null], [[[member, null], null], ...]]</c>.</summary>
-    public JsonArray AsTuple() =>
-        [new JsonArray(Id, null), new JsonArray([.. Results.Select(r => (JsonNode)Canvas.CanvasPublisher.TaskTuple(r.Id))])];
+    public JsonArray AsTuple() => GroupTuple.Build(Id, [.. Results.Select(r => r.Id)]);
 
     public override string ToString() => Id;
 }

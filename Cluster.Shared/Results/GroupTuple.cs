@@ -15,11 +15,14 @@ internal static class GroupTuple
         var members = new JsonArray();
         foreach (var id in memberIds)
         {
-            members.Add(new JsonArray(new JsonArray(id, null), null));
+            members.Add(Task(id));
         }
 
         return new JsonArray(new JsonArray(groupId, null), members);
     }
+
+    /// <summary>Celery's <c>AsyncResult.as_tuple</c> of one task: <c>[[id, null], null]</c>.</summary>
+    public static JsonArray Task(string taskId) => [new JsonArray(taskId, null), null];
 
     public static string Serialize(string groupId, IReadOnlyList<string> memberIds) => Build(groupId, memberIds).ToJsonString();
 

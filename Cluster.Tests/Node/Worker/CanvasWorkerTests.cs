@@ -6,6 +6,7 @@ using ClusterQueue.Node.Hosting;
 using ClusterQueue.Node.Worker;
 using ClusterQueue.Protocol;
 using ClusterQueue.Results;
+using ClusterQueue.Tests.Results;
 using static ClusterQueue.Canvas.Workflow;
 using static ClusterQueue.Tests.Node.WorkerHarness;
 
@@ -162,11 +163,29 @@ public sealed class CanvasWorkerTests
         Assert.Equal(1, BodyRuns[key]);
     }
 
-    [Fact]
-    public async Task A_chord_of_1000_with_every_member_delivered_twice_applies_its_body_exactly_once_with_1000_results()
+    /// <summary>
+    /// The chord joins in the store: in memory with one worker, and in SQLite and PostgreSQL with two workers, each with
+    /// its own backend instance, as two processes count the same chord.
+    /// </summary>
+    [Theory]
+    [InlineData("memory", 1)]
+    [InlineData("sqlite", 2)]
+    [InlineData("postgresql", 2)]
+    public async Task A_chord_of_1000_with_every_member_delivered_twice_applies_its_body_exactly_once_with_1000_results(string store, int workers)
     {
+        using var schema = store == "postgresql" ? new PostgresTestSchema() : null;
+        var results = new ResultSettings
+        {
+            Backend = store switch
+            {
+                "memory" => "memory://",
+                "sqlite" => "sqlite:///" + Path.Combine(Directory.CreateTempSubdirectory("cq-chord-").FullName, "results.db"),
+                _ => schema!.Url(),
+            },
+            PollingInterval = TimeSpan.FromMilliseconds(20),
+        };
         var broker = NewBroker(TestBroker.Memory);
-        await using var app = OpenApp(broker, Registry(RegisterCanvasTasks));
+        await using var app = ClusterQueueApp.Open(broker, results, tasks: Registry(RegisterCanvasTasks));
         var key = TestTasks.NewKey("chord-1000");
         var result = await app.ApplyAsync(Chord(Enumerable.Range(0, 1000).Select(i => Task("tasks.add", i, 1)), Task("test.collect", key)));
 
@@ -177,13 +196,40 @@ public sealed class CanvasWorkerTests
             await app.Transport.PublishAsync("", "celery", delivery.Message);
         }
 
-        await using var harness = await WorkerTestHarness.StartAsync(app, new WorkerSettings { Concurrency = 4 });
-        var value = (await result.GetAsync(TimeSpan.FromMinutes(2)))!.AsArray();
+        var harnesses = new List<WorkerTestHarness> { await WorkerTestHarness.StartAsync(app, new WorkerSettings { Concurrency = 4 }) };
+        var workerApps = new List<ClusterQueueApp>();
+        try
+        {
+            for (var i = 1; i < workers; i++)
+            {
+                var other = ClusterQueueApp.Open(broker, results, tasks: Registry(RegisterCanvasTasks));
+                workerApps.Add(other);
+                harnesses.Add(await WorkerTestHarness.StartAsync(other, new WorkerSettings { Concurrency = 4 }));
+            }
 
-        Assert.Equal(1000, value[0]!.GetValue<long>());
-        Assert.Equal(Enumerable.Range(0, 1000).Sum(i => i + 1L), value[1]!.GetValue<long>());
-        await EventuallyAsync(() => harness.Node.Stats.Succeeded >= 2001, "every delivery to run");
-        Assert.Equal(1, BodyRuns[key]);
+            var value = (await result.GetAsync(TimeSpan.FromMinutes(2)))!.AsArray();
+
+            Assert.Equal(1000, value[0]!.GetValue<long>());
+            Assert.Equal(Enumerable.Range(0, 1000).Sum(i => i + 1L), value[1]!.GetValue<long>());
+            await EventuallyAsync(() => harnesses.Sum(h => h.Node.Stats.Succeeded) >= 2001, "every delivery to run");
+            Assert.Equal(1, BodyRuns[key]);
+            if (workers > 1)
+            {
+                Assert.All(harnesses, h => Assert.True(h.Node.Stats.Succeeded > 0, "each worker took part in the chord"));
+            }
+        }
+        finally
+        {
+            foreach (var harness in harnesses)
+            {
+                await harness.DisposeAsync();
+            }
+
+            foreach (var other in workerApps)
+            {
+                await other.DisposeAsync();
+            }
+        }
     }
 
     [Fact]
