@@ -10,6 +10,8 @@ import sys
 import time
 import traceback
 
+from celery import chord as celery_chord
+from celery import group as celery_group
 from celery import signature
 from celery.exceptions import TaskRevokedError
 
@@ -77,6 +79,25 @@ def chain():
     return {"result": value, "parent_result": result.parent.get(timeout=TIMEOUT), "id": result.id, "parent_id": result.parent.id}
 
 
+def group():
+    result = celery_group(signature("tasks.add", args=(i, i), app=app) for i in range(5)).apply_async()
+    return {"result": result.get(timeout=TIMEOUT), "id": result.id, "members": [r.id for r in result.results]}
+
+
+def chord():
+    # Needs a result store (CQ_INTEROP_RESULT_BACKEND): the client sends celery.chord_unlock, which polls it.
+    header = [signature("tasks.add", args=(i, i), app=app) for i in range(10)]
+    result = celery_chord(header, signature("tasks.xsum", app=app)).apply_async()
+    return {"result": result.get(timeout=TIMEOUT), "id": result.id}
+
+
+def link():
+    callback = signature("tasks.mul", args=(10,), app=app)
+    callback_result = callback.freeze()  # gives the callback its task id, so its result can be read
+    result = app.send_task("tasks.add", (2, 3), link=callback)
+    return {"result": result.get(timeout=TIMEOUT), "callback": callback_result.get(timeout=TIMEOUT)}
+
+
 def send_add():
     # Without a result backend (SQS): the calling test reads the outcome from the worker's side.
     sent = app.send_task("tasks.add", (2, 2))
@@ -91,8 +112,8 @@ def echo_types():
     return {"echo": echoed, "add": added, "serializer": app.conf.task_serializer, "compression": app.conf.task_compression}
 
 
-SCENARIOS = {f.__name__: f for f in (add, fail, countdown, expired, priority, send_priorities, ignore_result, chain, send_add,
-                                     echo_types)}
+SCENARIOS = {f.__name__: f for f in (add, fail, countdown, expired, priority, send_priorities, ignore_result, chain, group,
+                                     chord, link, send_add, echo_types)}
 
 
 def main():

@@ -23,6 +23,10 @@ if BROKER_URL.startswith("sqs://"):
     }
     # rpc:// has no place on SQS (a reply queue per client, never deleted); the test reads results on its side.
     app.conf.result_backend = None
+# Set by the chord tests: rpc:// cannot join a chord, and a file:// directory is a store both sides share.
+if os.environ.get("CQ_INTEROP_RESULT_BACKEND"):
+    app.conf.result_backend = os.environ["CQ_INTEROP_RESULT_BACKEND"]
+    app.conf.result_chord_retry_interval = 0.2
 # Tests read results as JSON; pickle is never accepted from the wire.
 app.conf.accept_content = ["json"]
 app.conf.task_serializer = "json"
