@@ -23,7 +23,8 @@ public sealed class PythonCeleryProcess(string interpreter, string moduleDirecto
     }
 
     /// <summary>Starts <c>celery -A tasks worker -c 2 --pool prefork</c> and returns once it logs that it is ready.</summary>
-    public async Task<RunningWorker> StartWorkerAsync(string brokerUrl)
+    /// <param name="environment">Extra variables for tasks.py, such as <c>CQ_INTEROP_RESULT_BACKEND</c>.</param>
+    public async Task<RunningWorker> StartWorkerAsync(string brokerUrl, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo(interpreter)
         {
@@ -38,6 +39,11 @@ public sealed class PythonCeleryProcess(string interpreter, string moduleDirecto
         }
 
         start.Environment["CELERY_BROKER_URL"] = brokerUrl;
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
         var process = Process.Start(start) ?? throw new InvalidOperationException($"cannot start {interpreter}");
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         // At warning level Celery prints nothing when ready, so wait for its consumer on the task queue instead.
