@@ -5,7 +5,8 @@ public sealed record ResultSettings
 {
     /// <summary>
     /// Backend URL: <c>memory://</c>, <c>rpc://</c> (over the broker), <c>sqlite:///relative.db</c> / <c>sqlite:////absolute.db</c>,
-    /// or <c>postgresql://user:pass@host:5432/db</c> (also <c>postgres://</c> and Celery's <c>db+postgresql://</c>).
+    /// <c>postgresql://user:pass@host:5432/db</c> (also <c>postgres://</c> and Celery's <c>db+postgresql://</c>),
+    /// or <c>file:///abs/dir</c> (Celery's file backend, shareable with Python Celery).
     /// </summary>
     public string Backend { get; init; } = "sqlite:///cluster-queue-results.db";
 

@@ -52,9 +52,14 @@ public static class PythonCelery
     }
 
     /// <summary>Runs <c>client.py scenario</c> and returns the JSON object it printed; a failed run fails with its output.</summary>
-    public static async Task<JsonObject> RunClientAsync(string brokerUrl, string scenario, IReadOnlyDictionary<string, string>? environment = null)
+    public static Task<JsonObject> RunClientAsync(string brokerUrl, string scenario, IReadOnlyDictionary<string, string>? environment = null) =>
+        RunScriptAsync(brokerUrl, environment, "client.py", scenario);
+
+    /// <summary>Runs a script of the module folder with its arguments and returns the JSON object it printed last; a failed run fails with its output.</summary>
+    public static async Task<JsonObject> RunScriptAsync(string brokerUrl, IReadOnlyDictionary<string, string>? environment, params string[] arguments)
     {
-        using var process = Process.Start(StartInfo(brokerUrl, environment, "client.py", scenario))
+        var command = string.Join(' ', arguments);
+        using var process = Process.Start(StartInfo(brokerUrl, environment, arguments))
             ?? throw new InvalidOperationException($"cannot start {Interpreter}");
         var output = process.StandardOutput.ReadToEndAsync();
         var errors = process.StandardError.ReadToEndAsync();
@@ -65,14 +70,14 @@ public static class PythonCelery
         catch (TimeoutException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"client.py {scenario} did not finish within {Patience}: {await output}{await errors}");
+            throw new TimeoutException($"{command} did not finish within {Patience}: {await output}{await errors}");
         }
 
         var text = await output;
         var lastLine = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault();
         if (process.ExitCode != 0 || lastLine is null || JsonNode.Parse(lastLine) is not JsonObject printed)
         {
-            throw new InvalidOperationException($"client.py {scenario} exited with {process.ExitCode}:\n{text}\n{await errors}");
+            throw new InvalidOperationException($"{command} exited with {process.ExitCode}:\n{text}\n{await errors}");
         }
 
         return printed;

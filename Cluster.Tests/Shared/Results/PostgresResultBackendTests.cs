@@ -5,7 +5,7 @@ using Npgsql;
 namespace ClusterQueue.Tests.Results;
 
 [Trait("Server", "PostgreSQL")]
-public sealed class PostgresResultBackendContractTests : ResultBackendContract, IDisposable
+public sealed class PostgresResultBackendContractTests : ChordCountingContract, IDisposable
 {
     private readonly PostgresTestSchema schema = new();
 
