@@ -210,15 +210,45 @@ public sealed class FileResultBackend : IResultBackend
         return Path.Combine(Directory, prefix + id);
     }
 
+    /// <summary>
+    /// The file's text, or null when there is none. Celery writes a file in place (truncate, then write), so a reader
+    /// can catch it empty or half written: such a file is read again a few times before its text is taken as it is.
+    /// </summary>
     private static async Task<string?> ReadAsync(string path, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            string text;
+            try
+            {
+                text = await File.ReadAllTextAsync(path, Utf8, cancellationToken).ConfigureAwait(false);
+            }
+            catch (FileNotFoundException)
+            {
+                return null;
+            }
+
+            if (attempt == PartialReadAttempts || IsCompleteJson(text))
+            {
+                return text;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(10 * attempt), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private const int PartialReadAttempts = 6;
+
+    private static bool IsCompleteJson(string text)
     {
         try
         {
-            return await File.ReadAllTextAsync(path, Utf8, cancellationToken).ConfigureAwait(false);
+            using var _ = JsonDocument.Parse(text);
+            return true;
         }
-        catch (FileNotFoundException)
+        catch (JsonException)
         {
-            return null;
+            return false;
         }
     }
 
