@@ -1,5 +1,6 @@
 using System.CommandLine;
 using ClusterQueue.Node;
+using ClusterQueue.Tests.Protocol;
 
 namespace ClusterQueue.Tests.Node.Commands;
 
@@ -77,6 +78,41 @@ public class BadInputTests
         Assert.Contains(key, run.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", run.Error, StringComparison.Ordinal);
         File.Delete(config);
+    }
+
+    [Theory]
+    [InlineData("missing key file", "cluster-queue.publish.security.key-file", "cannot read")]
+    [InlineData("key of another certificate", "cluster-queue.publish.security.key-file", "does not belong to the certificate")]
+    [InlineData("unknown digest", "cluster-queue.publish.security.digest", "'md5' is not a supported digest")]
+    [InlineData("unsigned messages accepted", "cluster-queue.publish.accept-content", "must be [\"auth\"]")]
+    [InlineData("security without auth", "cluster-queue.publish.serializer", "must be auth")]
+    public async Task BadSecuritySettings_Exit78_NamingTheSetting(string problem, string key, string expected)
+    {
+        using var keys = SigningKeys.Create();
+        using var other = SigningKeys.Create("CN=Other");
+        var (keyFile, digest, serializer, accept) = problem switch
+        {
+            "missing key file" => (keys.KeyFile + ".missing", "sha256", "auth", "[auth]"),
+            "key of another certificate" => (other.KeyFile, "sha256", "auth", "[auth]"),
+            "unknown digest" => (keys.KeyFile, "md5", "auth", "[auth]"),
+            "unsigned messages accepted" => (keys.KeyFile, "sha256", "auth", "[json, auth]"),
+            _ => (keys.KeyFile, "sha256", "json", "[json]"),
+        };
+        var config = Path.Combine(keys.Folder, "node.conf");
+        await File.WriteAllTextAsync(config, $$"""
+            cluster-queue.publish {
+              serializer = {{serializer}}
+              accept-content = {{accept}}
+              security { key-file = "{{keyFile}}", certificate-file = "{{keys.CertificateFile}}", cert-store = "{{keys.StoreDirectory}}", digest = {{digest}} }
+            }
+            """);
+
+        var run = await CommandTestKit.RunAsync("worker", "--config", config, "--broker", "memory://");
+
+        Assert.Equal(ExitCodes.ConfigError, run.ExitCode);
+        Assert.Contains(key, run.Error, StringComparison.Ordinal);
+        Assert.Contains(expected, run.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", run.Error, StringComparison.Ordinal);
     }
 
     [Fact]
