@@ -100,6 +100,7 @@ public sealed record PublishSettings
                 "cluster-queue.publish.accept-content");
         }
 
+        // Read here so that a bad file fails at start naming its setting; the app reads its own copy when it is made.
         Security.Load();
     }
 }

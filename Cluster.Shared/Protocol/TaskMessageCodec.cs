@@ -39,7 +39,7 @@ public sealed class TaskMessageCodec(TaskMessageCodecOptions options)
 
     /// <summary>
     /// Builds the envelope a Celery client would publish: headers in Celery's order with Python's field types,
-    /// a <c>json.dumps</c>-identical body (or kombu's msgpack or yaml form of it), and Celery's defaults for every
+    /// a <c>json.dumps</c>-identical body (or kombu's msgpack or yaml form of it, or that JSON signed by auth), and Celery's defaults for every
     /// null the message leaves open.
     /// </summary>
     /// <exception cref="ArgumentException">An extra header repeats a standard name or holds a value AMQP cannot carry to Python; the serializer is pickle or unknown.</exception>
