@@ -65,6 +65,7 @@ public sealed class ClusterQueueApp : IAsyncDisposable
             Serializer = Settings.Serializer,
             Accept = Settings.AcceptContent.Select(ContentTypes.FromName).ToHashSet(StringComparer.Ordinal),
             Compression = string.IsNullOrWhiteSpace(Settings.Compression) ? null : Settings.Compression,
+            Signing = Settings.Security.IsSet ? Settings.Security.Load() : null,
             Clock = _time,
         });
     }

@@ -18,7 +18,7 @@ public sealed record PublishSettings
     /// <summary><c>persistent</c> or <c>transient</c> (task_default_delivery_mode).</summary>
     public string DefaultDeliveryMode { get; init; } = "persistent";
 
-    /// <summary><c>json</c>, <c>msgpack</c> or <c>yaml</c> (task_serializer); <c>pickle</c> is refused when the app is made.</summary>
+    /// <summary><c>json</c>, <c>msgpack</c>, <c>yaml</c> or <c>auth</c> (task_serializer); <c>pickle</c> is refused when the app is made.</summary>
     public string Serializer { get; init; } = "json";
 
     /// <summary><c>gzip</c>, <c>zlib</c>, <c>bzip2</c>, <c>brotli</c>, or empty for none (task_compression).</summary>
@@ -26,6 +26,9 @@ public sealed record PublishSettings
 
     /// <summary>Serializer names or content types a consumer decodes (accept_content); pickle may not be listed.</summary>
     public List<string> AcceptContent { get; init; } = ["json"];
+
+    /// <summary>Key and certificates of the auth serializer; set exactly when the serializer and accept list are auth.</summary>
+    public SecuritySettings Security { get; init; } = new();
 
     /// <summary>Largest task body accepted or sent, in bytes.</summary>
     public long MaxMessageSize { get; init; } = 16L * 1024 * 1024;
@@ -41,7 +44,10 @@ public sealed record PublishSettings
     /// <summary>Publish a <c>task-sent</c> event for every task (task_send_sent_event).</summary>
     public bool SendSentEvent { get; init; }
 
-    /// <summary>Checks the serializer, compression and accept list at start, naming the key: pickle in either is refused.</summary>
+    /// <summary>
+    /// Checks the serializer, compression, accept list and security settings at start, naming the key: pickle in
+    /// either is refused, and auth goes with an accept list of auth alone and readable key, certificate and store.
+    /// </summary>
     /// <exception cref="ArgumentException">A setting is unknown or names pickle; <see cref="ArgumentException.ParamName"/> is its key.</exception>
     public void Validate()
     {
@@ -67,6 +73,35 @@ public sealed record PublishSettings
             throw new ArgumentException(
                 $"cluster-queue.publish.accept-content names pickle: {BodySerializers.PickleRefusal}", "cluster-queue.publish.accept-content");
         }
+
+        ValidateSecurity();
+    }
+
+    /// <summary>
+    /// Celery's setup_security rules: signing only makes sense when every message is verified, so auth is the
+    /// serializer and the whole accept list, and the security files are set exactly then.
+    /// </summary>
+    private void ValidateSecurity()
+    {
+        var signs = BodySerializers.ContentTypeOf(Serializer) == BodySerializers.Auth;
+        var verifies = AcceptContent.Select(BodySerializers.ContentTypeOf).Contains(BodySerializers.Auth);
+        if (!signs && !verifies && !Security.IsSet) return;
+        if (!signs)
+        {
+            throw new ArgumentException(
+                $"cluster-queue.publish.serializer must be auth when {(verifies ? "accept-content names auth" : "security is set")}, since messages are signed with auth",
+                "cluster-queue.publish.serializer");
+        }
+
+        if (AcceptContent.Select(BodySerializers.ContentTypeOf).Distinct().Count() != 1 || !verifies)
+        {
+            throw new ArgumentException(
+                $"cluster-queue.publish.accept-content must be [\"auth\"] with the auth serializer, so that no unsigned message is accepted (it is [{string.Join(", ", AcceptContent)}])",
+                "cluster-queue.publish.accept-content");
+        }
+
+        // Read here so that a bad file fails at start naming its setting; the app reads its own copy when it is made.
+        Security.Load();
     }
 }
 

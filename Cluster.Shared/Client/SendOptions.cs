@@ -43,7 +43,7 @@ public sealed record SendOptions
     /// <summary><c>gzip</c>, <c>zlib</c>, <c>bzip2</c> or <c>brotli</c>; null means the publish setting.</summary>
     public string? Compression { get; init; }
 
-    /// <summary><c>json</c>, <c>msgpack</c> or <c>yaml</c>, as <c>apply_async(serializer=...)</c>; null means the publish setting.</summary>
+    /// <summary><c>json</c>, <c>msgpack</c>, <c>yaml</c> or <c>auth</c> (with security settings), as <c>apply_async(serializer=...)</c>; null means the publish setting.</summary>
     public string? Serializer { get; init; }
 
     public string? ParentId { get; init; }

@@ -1,6 +1,6 @@
 namespace ClusterQueue.Protocol;
 
-/// <summary>kombu's serializers for task bodies, by name and content type: json, msgpack and yaml; pickle is always refused.</summary>
+/// <summary>kombu's serializers for task bodies, by name and content type: json, msgpack, yaml and Celery's signed auth; pickle is always refused.</summary>
 /// <remarks>
 /// pickle is refused even when listed in an accept list: unpickling runs code chosen by whoever wrote the message,
 /// and a .NET worker could not run Python objects anyway.
@@ -13,15 +13,19 @@ public static class BodySerializers
 
     public const string Yaml = "application/x-yaml";
 
+    /// <summary>Celery's <c>auth</c> serializer (register_auth): a JSON body signed by <see cref="AuthSerializer"/>.</summary>
+    public const string Auth = "application/data";
+
     /// <summary>kombu's content type for pickle, which is never encoded or decoded here.</summary>
     public const string Pickle = "application/x-python-serialize";
 
-    /// <summary>The content type of a kombu serializer name (<c>json</c>, <c>msgpack</c>, <c>yaml</c>, <c>pickle</c>); anything else is taken as a content type already.</summary>
+    /// <summary>The content type of a kombu serializer name (<c>json</c>, <c>msgpack</c>, <c>yaml</c>, <c>auth</c>, <c>pickle</c>); anything else is taken as a content type already.</summary>
     public static string ContentTypeOf(string name) => name switch
     {
         "json" => Json,
         "msgpack" => Msgpack,
         "yaml" => Yaml,
+        "auth" => Auth,
         "pickle" => Pickle,
         _ => name,
     };
@@ -32,11 +36,12 @@ public static class BodySerializers
         Json => "json",
         Msgpack => "msgpack",
         Yaml => "yaml",
+        Auth => "auth",
         Pickle => "pickle",
         _ => null,
     };
 
-    /// <summary>The <c>content_encoding</c> kombu writes: utf-8 for text formats, binary for msgpack.</summary>
+    /// <summary>The <c>content_encoding</c> kombu writes: utf-8 for text formats (auth's base64 too), binary for msgpack.</summary>
     public static string ContentEncodingOf(string contentType) => contentType == Msgpack ? "binary" : "utf-8";
 
     /// <summary>The content type to encode with, for a serializer name or content type.</summary>
@@ -47,9 +52,9 @@ public static class BodySerializers
     /// <summary>Why a serializer cannot be used for encoding, or null when it can.</summary>
     public static string? EncodingProblem(string nameOrType) => ContentTypeOf(nameOrType) switch
     {
-        Json or Msgpack or Yaml => null,
-        Pickle => $"the serializer '{nameOrType}' ({Pickle}) is refused: {PickleRefusal}; use json, msgpack or yaml",
-        _ => $"'{nameOrType}' is not a known serializer (json, msgpack, yaml)",
+        Json or Msgpack or Yaml or Auth => null,
+        Pickle => $"the serializer '{nameOrType}' ({Pickle}) is refused: {PickleRefusal}; use json, msgpack, yaml or auth",
+        _ => $"'{nameOrType}' is not a known serializer (json, msgpack, yaml, auth)",
     };
 
     /// <summary>Why pickle is refused, in one sentence naming it.</summary>

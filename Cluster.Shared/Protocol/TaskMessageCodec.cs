@@ -29,11 +29,17 @@ public sealed class TaskMessageCodec(TaskMessageCodecOptions options)
         ? throw new ArgumentException($"the accept list names {BodySerializers.Pickle}: {BodySerializers.PickleRefusal}", nameof(options))
         : options.Accept;
 
+    /// <summary>Checked up front: an auth serializer or accept list without keys to sign or certificates to verify with cannot work.</summary>
+    private readonly AuthSerializer? signing =
+        (options.Serializer is { } s && BodySerializers.ContentTypeOf(s) == BodySerializers.Auth) || options.Accept.Contains(BodySerializers.Auth)
+            ? options.Signing ?? throw new ArgumentException(NoSigning, nameof(options))
+            : options.Signing;
+
     public TaskMessageCodecOptions Options { get; } = options;
 
     /// <summary>
     /// Builds the envelope a Celery client would publish: headers in Celery's order with Python's field types,
-    /// a <c>json.dumps</c>-identical body (or kombu's msgpack or yaml form of it), and Celery's defaults for every
+    /// a <c>json.dumps</c>-identical body (or kombu's msgpack or yaml form of it, or that JSON signed by auth), and Celery's defaults for every
     /// null the message leaves open.
     /// </summary>
     /// <exception cref="ArgumentException">An extra header repeats a standard name or holds a value AMQP cannot carry to Python; the serializer is pickle or unknown.</exception>
@@ -75,6 +81,9 @@ public sealed class TaskMessageCodec(TaskMessageCodecOptions options)
         {
             BodySerializers.Msgpack => MsgpackBody.Write(BodyNodes(message)),
             BodySerializers.Yaml => YamlBody.Write(BodyNodes(message)),
+
+            // Celery signs the JSON text, so the receiver checks the signature before parsing anything.
+            BodySerializers.Auth => Signer().Sign(WriteBody(message), BodySerializers.Json, BodySerializers.ContentEncodingOf(BodySerializers.Json)),
             _ => WriteBody(message),
         };
         if (compressWith is not null)
@@ -102,7 +111,8 @@ public sealed class TaskMessageCodec(TaskMessageCodecOptions options)
 
     /// <summary>
     /// Reads a task message, checking in order: pickle, the accept list, the content encoding, the size limit, the
-    /// compression, the body, the headers. Every failure is a <see cref="MessageDecodeException"/> naming the field.
+    /// compression, the signature of an auth body, the body, the headers. Every failure is a
+    /// <see cref="MessageDecodeException"/> naming the field.
     /// </summary>
     /// <remarks>A msgpack or yaml body is turned into the JSON text Python's json.dumps would write for the same value, then read as JSON, so every body shape check and error is the same whatever the serializer.</remarks>
     public TaskMessage Decode(Envelope envelope)
@@ -112,16 +122,7 @@ public sealed class TaskMessageCodec(TaskMessageCodecOptions options)
         var contentType = properties.ContentType ?? "";
         if (contentType == BodySerializers.Pickle) throw ContentDisallowedException.Pickle();
         if (!accept.Contains(contentType)) throw new ContentDisallowedException(contentType, accept);
-        if (contentType is not (BodySerializers.Json or BodySerializers.Msgpack or BodySerializers.Yaml))
-        {
-            throw new MessageDecodeException("property 'content_type'", $"'{contentType}' is accepted but has no serializer here (json, msgpack, yaml)");
-        }
-
-        if (properties.ContentEncoding is { Length: > 0 } encoding && !EncodingFits(contentType, encoding))
-        {
-            throw new MessageDecodeException("property 'content_encoding'", $"'{encoding}' is not supported for {contentType} (only {BodySerializers.ContentEncodingOf(contentType)})");
-        }
-
+        CheckSerializer(contentType, properties.ContentEncoding, "property");
         if (envelope.Body.Length > Options.MaxBodyBytes) throw new MessageTooLargeException("body", envelope.Body.Length, Options.MaxBodyBytes);
 
         var headers = new HeaderReader(envelope.Headers);
@@ -129,6 +130,17 @@ public sealed class TaskMessageCodec(TaskMessageCodecOptions options)
         if (headers.OptionalString(CompressionHeader) is { } compression)
         {
             body = BodyCompression.Decompress(body, compression, Options.MaxBodyBytes);
+        }
+
+        if (contentType == BodySerializers.Auth)
+        {
+            // Celery decodes a verified body whatever its inner content type (force=True); pickle stays refused.
+            var signed = Signer().Verify(body.Span);
+            contentType = signed.ContentType;
+            if (contentType == BodySerializers.Pickle) throw ContentDisallowedException.Pickle();
+            if (contentType == BodySerializers.Auth) throw new MessageDecodeException("signed body", "has content type auth itself");
+            CheckSerializer(contentType, signed.ContentEncoding, "signed body's");
+            body = signed.Body;
         }
 
         body = contentType switch
@@ -172,6 +184,25 @@ public sealed class TaskMessageCodec(TaskMessageCodecOptions options)
             Embed = embed,
         };
     }
+
+    /// <summary>The content type has a serializer here and the encoding fits it; <paramref name="where"/> starts the field named in errors.</summary>
+    private static void CheckSerializer(string contentType, string? encoding, string where)
+    {
+        if (contentType is not (BodySerializers.Json or BodySerializers.Msgpack or BodySerializers.Yaml or BodySerializers.Auth))
+        {
+            throw new MessageDecodeException($"{where} 'content_type'", $"'{contentType}' is accepted but has no serializer here (json, msgpack, yaml, auth)");
+        }
+
+        if (encoding is { Length: > 0 } && !EncodingFits(contentType, encoding))
+        {
+            throw new MessageDecodeException($"{where} 'content_encoding'", $"'{encoding}' is not supported for {contentType} (only {BodySerializers.ContentEncodingOf(contentType)})");
+        }
+    }
+
+    private const string NoSigning = "the auth serializer needs Signing (a key, its certificate and a certificate store)";
+
+    /// <summary>The signer; a message that asks for auth itself reaches here on a codec made without one.</summary>
+    private AuthSerializer Signer() => signing ?? throw new ArgumentException(NoSigning);
 
     /// <summary>kombu writes utf-8 for text formats and binary for msgpack; a text body in UTF-8 is accepted either way.</summary>
     private static bool EncodingFits(string contentType, string encoding) =>

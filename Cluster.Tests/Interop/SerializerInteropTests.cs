@@ -15,7 +15,7 @@ namespace ClusterQueue.Tests.Interop;
 public sealed class SerializerInteropTests
 {
     /// <summary>What tasks.echo returns for the values both sides send: one of each Python type, a whole float, and strings YAML 1.1 would misread if plain.</summary>
-    private static readonly JsonNode EchoExpected = JsonNode.Parse(
+    internal static readonly JsonNode EchoExpected = JsonNode.Parse(
         """[[1, 2.5, "h\u00e9llo \ud83d\ude00", [1, {"a": null}], true, "yes", "null", "1e3"], {"big": 9223372036854775807, "neg": -129, "f": 1.0}]""")!;
 
     [Theory]
@@ -80,7 +80,7 @@ public sealed class SerializerInteropTests
         Assert.DoesNotContain("ContentDisallowed", worker.Output, StringComparison.Ordinal);
     }
 
-    private static JsonArray EchoArgs() => [1, 2.5, "héllo 😀", new JsonArray(1, new JsonObject { ["a"] = null }), true, "yes", "null", "1e3"];
+    internal static JsonArray EchoArgs() => [1, 2.5, "héllo 😀", new JsonArray(1, new JsonObject { ["a"] = null }), true, "yes", "null", "1e3"];
 
-    private static JsonObject EchoKwargs() => new() { ["big"] = long.MaxValue, ["neg"] = -129, ["f"] = 1.0 };
+    internal static JsonObject EchoKwargs() => new() { ["big"] = long.MaxValue, ["neg"] = -129, ["f"] = 1.0 };
 }

@@ -38,6 +38,19 @@ if os.environ.get("CQ_INTEROP_SERIALIZER"):
     app.conf.task_serializer = os.environ["CQ_INTEROP_SERIALIZER"]
 if os.environ.get("CQ_INTEROP_COMPRESSION"):
     app.conf.task_compression = os.environ["CQ_INTEROP_COMPRESSION"]
+# Set by the auth serializer tests: a folder with key.pem, cert.pem and store/ (Celery's message signing). Signing
+# makes auth the only task serializer; results stay unsigned JSON, as in Celery, so the client accepts those.
+if os.environ.get("CQ_INTEROP_SECURITY_DIR"):
+    SECURITY_DIR = os.environ["CQ_INTEROP_SECURITY_DIR"]
+    app.conf.update(
+        security_key=os.path.join(SECURITY_DIR, "key.pem"),
+        security_certificate=os.path.join(SECURITY_DIR, "cert.pem"),
+        security_cert_store=os.path.join(SECURITY_DIR, "store", "*.pem"),
+        task_serializer="auth",
+        accept_content=["auth"],
+        result_accept_content=["json"],
+    )
+    app.setup_security()
 # Set by the priority test: the task queue is then declared with x-max-priority, as the worker declares it.
 if os.environ.get("CQ_INTEROP_MAX_PRIORITY"):
     app.conf.task_queue_max_priority = int(os.environ["CQ_INTEROP_MAX_PRIORITY"])

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using ClusterQueue.Node;
+using ClusterQueue.Tests.Protocol;
 
 namespace ClusterQueue.Tests.Node.Commands;
 
@@ -50,16 +51,12 @@ public class BadInputTests
     [Fact]
     public async Task BadDefaultRateLimit_Exits78_NamingTheSetting()
     {
-        var config = Path.Combine(Directory.CreateTempSubdirectory("cq-bad-rate-").FullName, "node.conf");
-        await File.WriteAllTextAsync(config, "cluster-queue.task.default-rate-limit = \"5/fortnight\"");
+        var folder = Directory.CreateTempSubdirectory("cq-bad-rate-").FullName;
 
-        var run = await CommandTestKit.RunAsync("worker", "--config", config, "--broker", "memory://");
+        var error = await AssertWorkerRefusesConfigAsync(folder, "cluster-queue.task.default-rate-limit = \"5/fortnight\"", "cluster-queue.task.default-rate-limit");
 
-        Assert.Equal(ExitCodes.ConfigError, run.ExitCode);
-        Assert.Contains("cluster-queue.task.default-rate-limit", run.Error, StringComparison.Ordinal);
-        Assert.Contains("unknown unit 'fortnight'", run.Error, StringComparison.Ordinal);
-        Assert.DoesNotContain("   at ", run.Error, StringComparison.Ordinal);
-        File.Delete(config);
+        Assert.Contains("unknown unit 'fortnight'", error, StringComparison.Ordinal);
+        Directory.Delete(folder, recursive: true);
     }
 
     [Theory]
@@ -68,15 +65,57 @@ public class BadInputTests
     [InlineData("cluster-queue.publish.compression = lzma", "cluster-queue.publish.compression")]
     public async Task PickleOrAnUnsupportedCompression_Exits78_NamingTheSetting(string line, string key)
     {
-        var config = Path.Combine(Directory.CreateTempSubdirectory("cq-bad-publish-").FullName, "node.conf");
-        await File.WriteAllTextAsync(config, line);
+        var folder = Directory.CreateTempSubdirectory("cq-bad-publish-").FullName;
+
+        await AssertWorkerRefusesConfigAsync(folder, line, key);
+
+        Directory.Delete(folder, recursive: true);
+    }
+
+    [Theory]
+    [InlineData("missing key file", "cluster-queue.publish.security.key-file", "cannot read")]
+    [InlineData("key of another certificate", "cluster-queue.publish.security.key-file", "does not belong to the certificate")]
+    [InlineData("unknown digest", "cluster-queue.publish.security.digest", "'md5' is not a supported digest")]
+    [InlineData("unsigned messages accepted", "cluster-queue.publish.accept-content", "must be [\"auth\"]")]
+    [InlineData("security without auth", "cluster-queue.publish.serializer", "must be auth")]
+    public async Task BadSecuritySettings_Exit78_NamingTheSetting(string problem, string key, string expected)
+    {
+        using var keys = SigningKeys.Create();
+        using var other = SigningKeys.Create("CN=Other");
+        var (keyFile, digest, serializer, accept) = problem switch
+        {
+            "missing key file" => (keys.KeyFile + ".missing", "sha256", "auth", "[auth]"),
+            "key of another certificate" => (other.KeyFile, "sha256", "auth", "[auth]"),
+            "unknown digest" => (keys.KeyFile, "md5", "auth", "[auth]"),
+            "unsigned messages accepted" => (keys.KeyFile, "sha256", "auth", "[json, auth]"),
+            _ => (keys.KeyFile, "sha256", "json", "[json]"),
+        };
+        var text = $$"""
+            cluster-queue.publish {
+              serializer = {{serializer}}
+              accept-content = {{accept}}
+              security { key-file = "{{keyFile}}", certificate-file = "{{keys.CertificateFile}}", cert-store = "{{keys.StoreDirectory}}", digest = {{digest}} }
+            }
+            """;
+
+        var error = await AssertWorkerRefusesConfigAsync(keys.Folder, text, key);
+
+        Assert.Contains(expected, error, StringComparison.Ordinal);
+    }
+
+    /// <summary>Starts a worker on a config file of <paramref name="text"/> in <paramref name="folder"/>; it must exit 78 naming <paramref name="key"/>, without a stack trace.</summary>
+    /// <returns>What the worker wrote on stderr.</returns>
+    private static async Task<string> AssertWorkerRefusesConfigAsync(string folder, string text, string key)
+    {
+        var config = Path.Combine(folder, "node.conf");
+        await File.WriteAllTextAsync(config, text);
 
         var run = await CommandTestKit.RunAsync("worker", "--config", config, "--broker", "memory://");
 
         Assert.Equal(ExitCodes.ConfigError, run.ExitCode);
         Assert.Contains(key, run.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", run.Error, StringComparison.Ordinal);
-        File.Delete(config);
+        return run.Error;
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using ClusterQueue.Client;
 using ClusterQueue.Node.Worker;
 using ClusterQueue.Protocol;
 using ClusterQueue.Results;
+using ClusterQueue.Tests.Protocol;
 using ClusterQueue.Transport;
 using static ClusterQueue.Tests.Node.WorkerHarness;
 
@@ -72,6 +73,26 @@ public sealed class SerializerWorkerTests
         Assert.Null(await worker.App.Results.GetAsync("refused-1"));
         var dead = (await TakeAsync(worker.App.Transport, "celery.dlq", 1)).Single();
         Assert.Contains(expected, (string)dead.Message.Headers[DeadLetter.ReasonHeader]!);
+    }
+
+    [Fact]
+    public async Task A_signed_task_runs_and_a_tampered_one_is_dead_lettered_naming_the_bad_signature()
+    {
+        using var keys = SigningKeys.Create();
+        await using var worker = await StartAsync(TestBroker.Memory, publish: keys.Publish());
+        var signed = worker.App.Codec.Encode(new TaskMessage { Task = "tasks.add", Id = "tampered-1", Args = [1, 2] });
+
+        await worker.App.Transport.PublishAsync("", "celery", SigningKeys.Tamper(signed, -3));
+        var rejected = await worker.Harness.WaitForEventAsync(e => e.Kind == TaskEventKind.Rejected);
+        var after = await worker.SendAsync("tasks.add", 20, 22);
+
+        Assert.Equal(42, (await worker.ResultAsync(after.Id)).Result!.GetValue<long>());
+        var dead = (await TakeAsync(worker.App.Transport, "celery.dlq", 1)).Single();
+        var reason = (string)dead.Message.Headers[DeadLetter.ReasonHeader]!;
+        Assert.StartsWith($"undecodable message: body has a bad signature: it does not match the body for certificate '{keys.Load().Signer}'", reason);
+        Assert.Equal(reason, rejected.Reason);
+        Assert.Equal("tampered-1", rejected.TaskId);
+        Assert.Null(await worker.App.Results.GetAsync("tampered-1"));
     }
 
     [Fact]

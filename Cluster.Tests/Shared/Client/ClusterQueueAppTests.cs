@@ -3,6 +3,7 @@ using ClusterQueue.Client;
 using ClusterQueue.Config;
 using ClusterQueue.Protocol;
 using ClusterQueue.Results;
+using ClusterQueue.Tests.Protocol;
 using ClusterQueue.Transport;
 
 namespace ClusterQueue.Tests.Client;
@@ -144,6 +145,35 @@ public sealed class PublishSettingsBindingTests
         Assert.Equal(BodySerializers.Msgpack, envelope.Properties.ContentType);
         Assert.Equal(BodyCompression.Bzip2, envelope.Headers["compression"]);
         Assert.Equal(["application/json", "application/x-msgpack", "application/x-yaml"], app.Codec.Options.Accept.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Security_settings_bind_and_the_codec_signs_with_them()
+    {
+        using var keys = SigningKeys.Create();
+        var text = $$"""
+            cluster-queue.publish {
+              serializer = auth
+              accept-content = [auth]
+              security { key-file = "{{keys.KeyFile}}", certificate-file = "{{keys.CertificateFile}}", cert-store = "{{keys.StoreDirectory}}/*.pem", digest = sha384 }
+            }
+            """;
+        var configuration = new Microsoft.Extensions.Configuration.ConfigurationBuilder()
+            .AddHoconString(ClusterQueue.Config.ClusterQueueConfiguration.ReferenceText(), "reference.conf")
+            .AddHoconString(text, "test.conf")
+            .Build();
+        var settings = configuration.GetSettings<PublishSettings>("publish");
+        settings.Validate();
+        await using var transport = TransportRegistry.CreateDefault().Open(new BrokerSettings { Url = "memory://" });
+        await using var app = new ClusterQueueApp(transport, settings: settings);
+
+        var envelope = app.Codec.Encode(new TaskMessage { Task = "t", Id = "i" });
+
+        Assert.Equal(keys.Settings(store: keys.StoreDirectory + "/*.pem", digest: "sha384"), settings.Security);
+        Assert.Equal(BodySerializers.Auth, envelope.Properties.ContentType);
+        Assert.Equal("t", app.Codec.Decode(envelope).Task);
+        Assert.Equal([BodySerializers.Auth], app.Codec.Options.Accept);
+        Assert.Throws<MessageSignatureException>(() => new TaskMessageCodec(app.Codec.Options with { Signing = keys.Load() }).Decode(envelope));
     }
 
     [Theory]
