@@ -7,6 +7,7 @@ using ClusterQueue.Client;
 using ClusterQueue.Fabric.Events;
 using ClusterQueue.Node.Fabric;
 using ClusterQueue.Node.Steps;
+using ClusterQueue.Results;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -44,6 +45,8 @@ public sealed class WorkerNode : IAsyncDisposable
     private readonly NodeFabric _fabric;
     private readonly TaskEventPublisher _taskEvents;
     private readonly WorkerStepRunner _steps;
+    private readonly CancellationTokenSource _sweeperStop = new();
+    private Task? _sweeping;
     private Task? _shutdown;
     private bool _coldShutdown;
     private CancellationToken _shutdownCancellation;
@@ -205,6 +208,7 @@ public sealed class WorkerNode : IAsyncDisposable
             throw;
         }
 
+        node.StartSweeper();
         var concurrency = settings.Autoscale.Enabled ? $"{{min={settings.Autoscale.Min}, max={settings.Autoscale.Max}}}" : node._node.Concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture);
         node._node.Log.LogInformation("{Node} ready: concurrency {Concurrency}, queues {Queues}", node.Name, concurrency, string.Join(", ", settings.Queues));
         return node;
@@ -308,12 +312,33 @@ public sealed class WorkerNode : IAsyncDisposable
             await lease.CloseAsync().ConfigureAwait(false);
         }
 
+        await StopSweeperAsync().ConfigureAwait(false);
+
         // Last, so the task events of the final tasks and worker-offline still go out.
         await _taskEvents.DisposeAsync().ConfigureAwait(false);
         await _fabric.DisposeAsync().ConfigureAwait(false);
 
         _node.Log.LogInformation("{Node} stopped: {Stats}", Name, Stats);
         _completion.TrySetResult();
+    }
+
+    /// <summary>Celery's <c>celery.backend_cleanup</c>, run by every worker: deleting expired rows twice costs one empty DELETE.</summary>
+    private void StartSweeper()
+    {
+        if (_node.App.ResultSweepInterval is { } interval && _node.App.HasResultBackend)
+        {
+            var sweeper = new ResultSweeper(_node.App.Results, interval, _node.Time, _node.Logging.CreateLogger<ResultSweeper>());
+            _sweeping = sweeper.RunAsync(_sweeperStop.Token);
+        }
+    }
+
+    private async Task StopSweeperAsync()
+    {
+        await _sweeperStop.CancelAsync().ConfigureAwait(false);
+        if (_sweeping is { } sweeping)
+        {
+            await sweeping.ConfigureAwait(false);
+        }
     }
 
     /// <summary>The node's task in Akka's <c>service-requests-done</c> phase; it also runs when a host stops the system first.</summary>

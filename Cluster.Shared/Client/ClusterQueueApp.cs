@@ -83,7 +83,10 @@ public sealed class ClusterQueueApp : IAsyncDisposable
         try
         {
             var results = result is null ? null : ResultBackends.Open(result, transport: transport);
-            return new ClusterQueueApp(transport, results, tasks, publish, logging, time: null, ownsConnections: true);
+            return new ClusterQueueApp(transport, results, tasks, publish, logging, time: null, ownsConnections: true)
+            {
+                ResultSweepInterval = results is null ? null : result!.SweepInterval,
+            };
         }
         catch
         {
@@ -93,6 +96,12 @@ public sealed class ClusterQueueApp : IAsyncDisposable
     }
 
     public ITransport Transport { get; }
+
+    /// <summary>
+    /// How often a worker on this app deletes expired results (<c>cluster-queue.result.sweep-interval</c>); null when
+    /// the app was given a backend it did not open, whose owner sweeps it.
+    /// </summary>
+    public TimeSpan? ResultSweepInterval { get; private init; }
 
     public TaskRegistry Tasks { get; }
 
