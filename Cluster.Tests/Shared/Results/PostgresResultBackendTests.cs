@@ -109,6 +109,23 @@ public sealed class PostgresResultBackendTests : SharedStoreContract, IDisposabl
     }
 
     [Fact]
+    public async Task ChordPartReturn_AfterTheServerDroppedEveryConnection_RetriesAndStillFiresOnce()
+    {
+        var application = $"cq-chord-lost-{Guid.NewGuid():N}";
+        var backend = new PostgresResultBackend(
+            new NpgsqlConnectionStringBuilder(schema.ConnectionString) { ApplicationName = application }.ConnectionString, Settings, Clock);
+        await using var _ = backend;
+        await backend.SaveGroupAsync("g-lost", ["a", "b"]);
+
+        Assert.True(TerminateConnections(application) > 0);
+        Assert.False(await backend.ChordPartReturnAsync("g-lost", "a"));
+        Assert.True(TerminateConnections(application) > 0);
+        Assert.True(await backend.ChordPartReturnAsync("g-lost", "b"));
+        Assert.False(await backend.ChordPartReturnAsync("g-lost", "b"));
+        Assert.Equal(2L, Convert.ToInt64(schema.Scalar("SELECT done FROM celery_tasksetmeta WHERE taskset_id = 'g-lost'"), System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
     public void LostConnection_IsTransient_ButABadLoginIsNot()
     {
         Assert.True(PostgresResultBackend.IsConnectionLost(new NpgsqlException("read failed", new IOException("connection reset"))));
