@@ -199,11 +199,11 @@ public sealed class PostgresResultBackend : IResultBackend
                     connection,
                     transaction,
                     """
-                    INSERT INTO celery_tasksetmeta (taskset_id, result, date_done, size, done, fired, expires_at)
-                    VALUES (@taskset_id, @result, @date_done, @size, 0, false, @expires_at)
+                    INSERT INTO celery_tasksetmeta (taskset_id, result, date_done, size, done, fired_by, expires_at)
+                    VALUES (@taskset_id, @result, @date_done, @size, 0, NULL, @expires_at)
                     ON CONFLICT (taskset_id) DO UPDATE SET
                         result = excluded.result, date_done = excluded.date_done, size = excluded.size,
-                        done = 0, fired = false, expires_at = excluded.expires_at
+                        done = 0, fired_by = NULL, expires_at = excluded.expires_at
                     """,
                     ct,
                     Text("taskset_id", groupId),
@@ -251,6 +251,9 @@ public sealed class PostgresResultBackend : IResultBackend
         ArgumentNullException.ThrowIfNull(groupId);
         ArgumentNullException.ThrowIfNull(memberId);
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        // Names this call in the group row when it fires the chord. The same across RunAsync's retries, so that a retry
+        // after a commit whose acknowledgement was lost with the connection still learns that this call fired.
+        var call = Guid.NewGuid().ToString("N");
         return await InTransactionAsync(
             async (connection, transaction, ct) =>
             {
@@ -275,17 +278,23 @@ public sealed class PostgresResultBackend : IResultBackend
                     Text("taskset_id", groupId),
                     Text("task_id", memberId)).ConfigureAwait(false) == 0)
                 {
-                    return 0;
+                    // Counted before: by another call (a redelivered member: false), or by this call's own attempt that
+                    // committed before its connection was lost (true if that attempt fired).
+                    await using var firedBy = new NpgsqlCommand("SELECT fired_by = @call FROM celery_tasksetmeta WHERE taskset_id = @taskset_id", connection, transaction);
+                    firedBy.Parameters.Add(Text("taskset_id", groupId));
+                    firedBy.Parameters.Add(Text("call", call));
+                    return await firedBy.ExecuteScalarAsync(ct).ConfigureAwait(false) is true ? 1 : 0;
                 }
 
                 await ExecuteAsync(connection, transaction, "UPDATE celery_tasksetmeta SET done = done + 1 WHERE taskset_id = @taskset_id", ct, Text("taskset_id", groupId)).ConfigureAwait(false);
-                // Only the call whose update turns fired from false to true applies the body.
+                // Only the call whose update claims the unclaimed group applies the body.
                 return await ExecuteAsync(
                     connection,
                     transaction,
-                    "UPDATE celery_tasksetmeta SET fired = true WHERE taskset_id = @taskset_id AND NOT fired AND done >= size",
+                    "UPDATE celery_tasksetmeta SET fired_by = @call WHERE taskset_id = @taskset_id AND fired_by IS NULL AND done >= size",
                     ct,
-                    Text("taskset_id", groupId)).ConfigureAwait(false);
+                    Text("taskset_id", groupId),
+                    Text("call", call)).ConfigureAwait(false);
             },
             cancellationToken).ConfigureAwait(false) == 1;
     }
@@ -417,7 +426,7 @@ public sealed class PostgresResultBackend : IResultBackend
                 date_done  timestamp,
                 size       integer NOT NULL,
                 done       integer NOT NULL DEFAULT 0,
-                fired      boolean NOT NULL DEFAULT false,
+                fired_by   text,
                 expires_at bigint NOT NULL
             );
             CREATE TABLE IF NOT EXISTS celery_chord_parts (
@@ -430,7 +439,7 @@ public sealed class PostgresResultBackend : IResultBackend
         // Celery's own database backend makes tables of the same names with other columns (an id, pickled bytea); the
         // IF NOT EXISTS above leaves such a table alone, and every store would then fail on a missing column.
         await RequireOwnTableAsync("celery_taskmeta", "precedence", "ready", "expires_at");
-        await RequireOwnTableAsync("celery_tasksetmeta", "size", "done", "fired", "expires_at");
+        await RequireOwnTableAsync("celery_tasksetmeta", "size", "done", "fired_by", "expires_at");
 
         await Execute(
             """

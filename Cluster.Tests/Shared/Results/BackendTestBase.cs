@@ -17,9 +17,11 @@ public abstract class BackendTestBase : IAsyncLifetime
 
     protected abstract IResultBackend Create(ResultSettings settings, TimeProvider time);
 
-    protected IResultBackend Open(ResultSettings? settings = null)
+    protected IResultBackend Open(ResultSettings? settings = null) => Track(Create(settings ?? Settings, Clock));
+
+    /// <summary>Disposes <paramref name="backend"/> at the end of the test, with those that <see cref="Open"/> made.</summary>
+    protected IResultBackend Track(IResultBackend backend)
     {
-        var backend = Create(settings ?? Settings, Clock);
         lock (opened)
         {
             opened.Add(backend);

@@ -163,6 +163,16 @@ public sealed class FileResultBackendTests : BackendTestBase, IDisposable
         Assert.Equal(folder.Directory, Assert.IsType<FileResultBackend>(backend).Directory);
     }
 
+    [Theory]
+    [InlineData("file:///srv/results", "/srv/results")]
+    [InlineData("file://localhost/srv/results", "/srv/results")]
+    [InlineData("FILE://localhost/srv/results", "/srv/results")]
+    [InlineData("file://results/here", "results/here")]
+    public void FilePath_IsWhatCelerysFilesystemBackendFinds(string url, string path)
+    {
+        Assert.Equal(path, ResultBackends.FilePath(url));
+    }
+
     [Fact]
     public void Open_MissingDirectory_ThrowsNamingTheSettingAndTheDirectory()
     {

@@ -40,11 +40,7 @@ public sealed class PostgresResultBackendTests : SharedStoreContract, IDisposabl
     public async Task Wait_ResultStoredByAnotherInstance_IsWokenByNotifyBeforeAnyPoll()
     {
         // Its own application name, so that only its LISTEN counts below; a poll every 10 minutes cannot be what wakes it.
-        var application = $"cq-listen-{Guid.NewGuid():N}";
-        await using var client = new PostgresResultBackend(
-            new NpgsqlConnectionStringBuilder(schema.ConnectionString) { ApplicationName = application }.ConnectionString,
-            Settings with { PollingInterval = TimeSpan.FromMinutes(10) },
-            Clock);
+        var (client, application) = OpenNamed("cq-listen", Settings with { PollingInterval = TimeSpan.FromMinutes(10) });
         var worker = Open();
         var waiting = client.WaitAsync("t-n", Generous);
         await WaitUntilListeningAsync(application);
@@ -90,10 +86,7 @@ public sealed class PostgresResultBackendTests : SharedStoreContract, IDisposabl
     public async Task Store_AfterTheServerDroppedEveryConnection_RetriesOnANewOne()
     {
         // Its own application name, so the terminate below meets this backend's connections and no other test's.
-        var application = $"cq-lost-{Guid.NewGuid():N}";
-        var backend = new PostgresResultBackend(
-            new NpgsqlConnectionStringBuilder(schema.ConnectionString) { ApplicationName = application }.ConnectionString, Settings, Clock);
-        await using var _ = backend;
+        var (backend, application) = OpenNamed("cq-lost");
         await backend.StoreAsync(new TaskResult { TaskId = "t-lost", Status = TaskStates.Started });
 
         Assert.True(TerminateConnections(application) > 0, "the backend should hold an idle pooled connection to terminate");
@@ -106,6 +99,20 @@ public sealed class PostgresResultBackendTests : SharedStoreContract, IDisposabl
 
         Assert.True(TerminateConnections(application) > 0);
         Assert.True(await backend.ForgetAsync("t-lost"));
+    }
+
+    [Fact]
+    public async Task ChordPartReturn_AfterTheServerDroppedEveryConnection_RetriesAndStillFiresOnce()
+    {
+        var (backend, application) = OpenNamed("cq-chord-lost");
+        await backend.SaveGroupAsync("g-lost", ["a", "b"]);
+
+        Assert.True(TerminateConnections(application) > 0);
+        Assert.False(await backend.ChordPartReturnAsync("g-lost", "a"));
+        Assert.True(TerminateConnections(application) > 0);
+        Assert.True(await backend.ChordPartReturnAsync("g-lost", "b"));
+        Assert.False(await backend.ChordPartReturnAsync("g-lost", "b"));
+        Assert.Equal(2L, Convert.ToInt64(schema.Scalar("SELECT done FROM celery_tasksetmeta WHERE taskset_id = 'g-lost'"), System.Globalization.CultureInfo.InvariantCulture));
     }
 
     [Fact]
@@ -184,6 +191,15 @@ public sealed class PostgresResultBackendTests : SharedStoreContract, IDisposabl
         {
             await Task.Delay(10, limit.Token);
         }
+    }
+
+    // A backend whose connections carry an application name of their own, so that a test can find them on the server;
+    // disposed with the test's other backends.
+    private (PostgresResultBackend Backend, string Application) OpenNamed(string prefix, ResultSettings? settings = null)
+    {
+        var application = $"{prefix}-{Guid.NewGuid():N}";
+        var named = new NpgsqlConnectionStringBuilder(schema.ConnectionString) { ApplicationName = application }.ConnectionString;
+        return ((PostgresResultBackend)Track(new PostgresResultBackend(named, settings ?? Settings, Clock)), application);
     }
 
     private int TerminateConnections(string application) =>
