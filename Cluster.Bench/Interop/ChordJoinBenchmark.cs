@@ -60,7 +60,7 @@ public static class ChordJoinBenchmark
     private static void Report(string label, (TimeSpan Group, TimeSpan Chord, int Members) run) =>
         Console.WriteLine(
             $"{label}  group {run.Group.TotalMilliseconds,8:N0} ms  chord {run.Chord.TotalMilliseconds,8:N0} ms  " +
-            $"join {(run.Chord - run.Group).TotalMilliseconds * 1000 / run.Members,8:N0} µs/member");
+            $"join +{(run.Chord - run.Group).TotalMilliseconds,6:N0} ms = {(run.Chord - run.Group).TotalMilliseconds * 1000 / run.Members,6:N0} µs/member");
 
     /// <summary>A group, then a chord of the same size; each timed from its apply to its last result, after a small warm-up.</summary>
     private static async Task<(TimeSpan Group, TimeSpan Chord, int Members)> MeasureAsync(string url, string backend, int members)
