@@ -3,7 +3,6 @@ using ClusterQueue.Canvas;
 using ClusterQueue.Client;
 using ClusterQueue.Protocol;
 using ClusterQueue.Results;
-using ClusterQueue.Transport;
 using Microsoft.Extensions.Logging;
 
 namespace ClusterQueue.Node.Worker;
@@ -46,7 +45,7 @@ internal sealed class WorkflowSteps(NodeServices node)
         {
             foreach (var step in failed.Embed.Chain ?? [])
             {
-                if (step.SubtaskType is null && step.Options["task_id"]?.GetValue<string>() is { } stepId)
+                if (step.SubtaskType is null && step.Options["task_id"] is JsonValue id && id.TryGetValue<string>(out var stepId))
                 {
                     await node.StoreResultAsync(failed, failure with { TaskId = stepId }).ConfigureAwait(false);
                 }
@@ -57,8 +56,9 @@ internal sealed class WorkflowSteps(NodeServices node)
                 await node.App.Canvas.ApplyAsync(CanvasPublisher.Freeze(errback), [failed.Id], LineageOf(failed)).ConfigureAwait(false);
             }
         }
-        catch (Exception e) when (e is MessageDecodeException or TransportException)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
+            // The task's failure is stored already; a malformed errback or a broker error must not hide it.
             node.Log.LogError(e, "Task {Task}[{TaskId}] failed, and its errbacks could not be applied", failed.Task, failed.Id);
         }
 
