@@ -254,50 +254,44 @@ public sealed class PostgresResultBackend : IResultBackend
         // Names this call in the group row when it fires the chord. The same across RunAsync's retries, so that a retry
         // after a commit whose acknowledgement was lost with the connection still learns that this call fired.
         var call = Guid.NewGuid().ToString("N");
-        return await InTransactionAsync(
-            async (connection, transaction, ct) =>
+        var (live, fired) = await RunAsync(
+            async (connection, ct) =>
             {
-                // FOR UPDATE holds the group's row until the commit, so the calls of every process for one group run one
-                // after the other from here on, and each sees the count that the one before it committed.
-                await using (var live = new NpgsqlCommand("SELECT 1 FROM celery_tasksetmeta WHERE taskset_id = @taskset_id AND expires_at > @now FOR UPDATE", connection, transaction))
-                {
-                    live.Parameters.Add(Text("taskset_id", groupId));
-                    live.Parameters.Add(Bigint("now", now));
-                    if (await live.ExecuteScalarAsync(ct).ConfigureAwait(false) is null)
-                    {
-                        throw MemoryResultBackend.ChordGroupMissing(groupId);
-                    }
-                }
-
-                // The primary key makes a member that returns twice (a redelivered task) insert nothing the second time.
-                if (await ExecuteAsync(
-                    connection,
-                    transaction,
-                    "INSERT INTO celery_chord_parts (taskset_id, task_id) VALUES (@taskset_id, @task_id) ON CONFLICT DO NOTHING",
-                    ct,
-                    Text("taskset_id", groupId),
-                    Text("task_id", memberId)).ConfigureAwait(false) == 0)
-                {
-                    // Counted before: by another call (a redelivered member: false), or by this call's own attempt that
-                    // committed before its connection was lost (true if that attempt fired).
-                    await using var firedBy = new NpgsqlCommand("SELECT fired_by = @call FROM celery_tasksetmeta WHERE taskset_id = @taskset_id", connection, transaction);
-                    firedBy.Parameters.Add(Text("taskset_id", groupId));
-                    firedBy.Parameters.Add(Text("call", call));
-                    return await firedBy.ExecuteScalarAsync(ct).ConfigureAwait(false) is true ? 1 : 0;
-                }
-
-                await ExecuteAsync(connection, transaction, "UPDATE celery_tasksetmeta SET done = done + 1 WHERE taskset_id = @taskset_id", ct, Text("taskset_id", groupId)).ConfigureAwait(false);
-                // Only the call whose update claims the unclaimed group applies the body.
-                return await ExecuteAsync(
-                    connection,
-                    transaction,
-                    "UPDATE celery_tasksetmeta SET fired_by = @call WHERE taskset_id = @taskset_id AND fired_by IS NULL AND done >= size",
-                    ct,
-                    Text("taskset_id", groupId),
-                    Text("call", call)).ConfigureAwait(false);
+                await using var command = new NpgsqlCommand(ChordPartSql, connection);
+                command.Parameters.Add(Text("taskset_id", groupId));
+                command.Parameters.Add(Text("task_id", memberId));
+                command.Parameters.Add(Text("call", call));
+                command.Parameters.Add(Bigint("now", now));
+                await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                await reader.ReadAsync(ct).ConfigureAwait(false);
+                return (reader.GetBoolean(0), !reader.IsDBNull(1) && reader.GetBoolean(1));
             },
-            cancellationToken).ConfigureAwait(false) == 1;
+            cancellationToken).ConfigureAwait(false);
+        return live ? fired : throw MemoryResultBackend.ChordGroupMissing(groupId);
     }
+
+    /// <summary>
+    /// One statement, so one round trip and one commit per member. The primary key of celery_chord_parts makes a member
+    /// that returns twice (a redelivered task) insert nothing, and then nothing is counted. Concurrent calls for one
+    /// group queue on its row in the UPDATE, which PostgreSQL re-evaluates on the row the call before it committed, so
+    /// <c>done</c> reaches <c>size</c> in exactly one call, and that call names itself in <c>fired_by</c>. A call that
+    /// counted nothing still fires when <c>fired_by</c> already names it: its earlier attempt committed, and the reply
+    /// was lost with the connection.
+    /// </summary>
+    private const string ChordPartSql = """
+        WITH grp AS (
+            SELECT taskset_id, fired_by FROM celery_tasksetmeta WHERE taskset_id = @taskset_id AND expires_at > @now),
+        part AS (
+            INSERT INTO celery_chord_parts (taskset_id, task_id) SELECT taskset_id, @task_id FROM grp
+            ON CONFLICT DO NOTHING RETURNING taskset_id),
+        bump AS (
+            UPDATE celery_tasksetmeta t
+            SET done = t.done + 1,
+                fired_by = CASE WHEN t.fired_by IS NULL AND t.done + 1 >= t.size THEN @call ELSE t.fired_by END
+            FROM part WHERE t.taskset_id = part.taskset_id
+            RETURNING t.fired_by)
+        SELECT EXISTS (SELECT 1 FROM grp), COALESCE((SELECT fired_by FROM bump), (SELECT fired_by FROM grp)) = @call
+        """;
 
     public async ValueTask DisposeAsync()
     {

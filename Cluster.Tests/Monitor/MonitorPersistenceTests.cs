@@ -27,10 +27,9 @@ public sealed class MonitorPersistenceTests : IDisposable
     [Trait("Server", "PostgreSQL")]
     public async Task On_postgresql_the_state_is_there_again_after_a_restart()
     {
-        var connection = Environment.GetEnvironmentVariable("CQ_TEST_POSTGRES") is { Length: > 0 } value
-            ? value
-            : throw new InvalidOperationException("CQ_TEST_POSTGRES is not set: run the tests through ./test.sh, which starts a private PostgreSQL and sets it");
-        await RestartKeepsStateAsync(new MonitorSettings { StatePostgres = connection, StateDb = "", Retention = TimeSpan.FromHours(1) });
+        // A schema of its own, so that what an earlier run left in the same database is not counted.
+        using var schema = new Results.PostgresTestSchema();
+        await RestartKeepsStateAsync(new MonitorSettings { StatePostgres = schema.ConnectionString, StateDb = "", Retention = TimeSpan.FromHours(1) });
     }
 
     private static async Task RestartKeepsStateAsync(MonitorSettings settings)
