@@ -46,13 +46,10 @@ internal static class BuiltInTasks
         var interval = context.Kwargs["interval"] is JsonValue seconds && seconds.TryGetValue<double>(out var s) ? TimeSpan.FromSeconds(s) : (TimeSpan?)null;
         var maxRetries = context.Kwargs["max_retries"] is JsonValue limit && limit.TryGetValue<int>(out var m) ? m : (int?)null;
 
-        foreach (var id in memberIds)
+        var stored = await node.App.Results.GetResultsAsync(memberIds, context.CancellationToken).ConfigureAwait(false);
+        if (stored.Any(result => result is null || !Results.TaskStates.IsReady(result.Status)))
         {
-            if (await node.App.Results.GetAsync(id, context.CancellationToken).ConfigureAwait(false) is not { } result
-                || !Results.TaskStates.IsReady(result.Status))
-            {
-                throw context.Retry(countdown: interval, maxRetries: maxRetries);
-            }
+            throw context.Retry(countdown: interval, maxRetries: maxRetries);
         }
 
         await new ChordJoin(node).CompleteAsync(groupId, memberIds, body, new Lineage(RootId: context.Id)).ConfigureAwait(false);

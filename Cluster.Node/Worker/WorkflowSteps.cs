@@ -106,13 +106,14 @@ internal sealed class ChordJoin(NodeServices node)
     {
         var results = node.App.Results;
         var values = new JsonArray();
-        foreach (var id in memberIds)
+        var stored = await results.GetResultsAsync(memberIds).ConfigureAwait(false);
+        for (var i = 0; i < memberIds.Count; i++)
         {
-            var result = await results.GetAsync(id).ConfigureAwait(false);
+            var result = stored[i];
             if (result is null || result.Status != TaskStates.Success)
             {
                 var culprit = result is null ? "has no result" : "raised " + Describe(result);
-                await FailBodyAsync(body, $"Dependency {id} {culprit}", lineage).ConfigureAwait(false);
+                await FailBodyAsync(body, $"Dependency {memberIds[i]} {culprit}", lineage).ConfigureAwait(false);
                 return;
             }
 

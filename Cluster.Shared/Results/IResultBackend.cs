@@ -12,6 +12,22 @@ public interface IResultBackend : IAsyncDisposable
     /// <summary>The stored result, or null when the task is unknown, forgotten or expired (Celery reports PENDING).</summary>
     Task<TaskResult?> GetAsync(string taskId, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The stored results of <paramref name="taskIds"/>, in the same order, null where <see cref="GetAsync"/> would
+    /// give null: what a chord's join reads. The SQL stores read them in one query.
+    /// </summary>
+    async Task<IReadOnlyList<TaskResult?>> GetResultsAsync(IReadOnlyList<string> taskIds, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(taskIds);
+        var results = new TaskResult?[taskIds.Count];
+        for (var i = 0; i < taskIds.Count; i++)
+        {
+            results[i] = await GetAsync(taskIds[i], cancellationToken).ConfigureAwait(false);
+        }
+
+        return results;
+    }
+
     /// <summary>Completes with the result once its state is ready.</summary>
     /// <exception cref="TimeoutException">The state was not ready within <paramref name="timeout"/>; the message names the task.</exception>
     Task<TaskResult> WaitAsync(string taskId, TimeSpan? timeout, CancellationToken cancellationToken = default);

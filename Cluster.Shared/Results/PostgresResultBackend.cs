@@ -150,6 +150,30 @@ public sealed class PostgresResultBackend : IResultBackend
             cancellationToken);
     }
 
+    public async Task<IReadOnlyList<TaskResult?>> GetResultsAsync(IReadOnlyList<string> taskIds, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(taskIds);
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var found = await RunAsync(
+            async (connection, ct) =>
+            {
+                await using var command = new NpgsqlCommand($"SELECT {Columns} FROM celery_taskmeta WHERE task_id = ANY(@task_ids) AND expires_at > @now", connection);
+                command.Parameters.Add(new NpgsqlParameter("task_ids", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = taskIds.ToArray() });
+                command.Parameters.Add(Bigint("now", now));
+                var rows = new Dictionary<string, TaskResult>(StringComparer.Ordinal);
+                await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                {
+                    var id = reader.GetString(0);
+                    rows[id] = ReadRow(reader, id);
+                }
+
+                return rows;
+            },
+            cancellationToken).ConfigureAwait(false);
+        return [.. taskIds.Select(id => found.GetValueOrDefault(id))];
+    }
+
     public Task<TaskResult> WaitAsync(string taskId, TimeSpan? timeout, CancellationToken cancellationToken = default)
     {
         EnsureListening();

@@ -199,6 +199,33 @@ public sealed class SqliteResultBackend : IResultBackend
         }
     }
 
+    public async Task<IReadOnlyList<TaskResult?>> GetResultsAsync(IReadOnlyList<string> taskIds, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(taskIds);
+        var rows = new Dictionary<string, TaskResult>(StringComparer.Ordinal);
+        await connectionLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // The ids travel as one JSON array, so a chord of any size is one statement with two parameters.
+            using var command = connection.CreateCommand();
+            command.CommandText = $"SELECT {Columns} FROM celery_taskmeta WHERE task_id IN (SELECT value FROM json_each($task_ids)) AND expires_at > $now";
+            command.Parameters.AddWithValue("$task_ids", JsonSerializer.Serialize(taskIds));
+            command.Parameters.AddWithValue("$now", time.GetUtcNow().ToUnixTimeMilliseconds());
+            using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var id = reader.GetString(0);
+                rows[id] = ReadRow(reader, id);
+            }
+        }
+        finally
+        {
+            connectionLock.Release();
+        }
+
+        return [.. taskIds.Select(id => rows.GetValueOrDefault(id))];
+    }
+
     public Task<TaskResult> WaitAsync(string taskId, TimeSpan? timeout, CancellationToken cancellationToken = default) =>
         waiters.WaitAsync(taskId, ct => GetAsync(taskId, ct), timeout, pollingInterval, time, cancellationToken);
 

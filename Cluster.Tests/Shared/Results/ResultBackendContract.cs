@@ -18,6 +18,18 @@ public abstract class ResultBackendContract : BackendTestBase
         Assert.Null(await Backend.GetAsync("never-sent"));
     }
 
+    [Fact]
+    public async Task GetResults_ReturnsEachInTheOrderAsked_WithNullForTheUnknown()
+    {
+        await Backend.StoreAsync(TaskResult.Succeeded("m-a", 1));
+        await Backend.StoreAsync(TaskResult.Failed("m-b", new ExceptionInfo("E", [], null), null));
+
+        var results = await Backend.GetResultsAsync(["m-b", "never-sent", "m-a"]);
+
+        Assert.Equal([TaskStates.Failure, null, TaskStates.Success], results.Select(r => r?.Status));
+        Assert.Equal(1, (int?)results[2]!.Result);
+    }
+
     [Theory]
     [MemberData(nameof(AllStates))]
     public async Task Store_AnyState_ReadsBackTheSameMeta(string state)
