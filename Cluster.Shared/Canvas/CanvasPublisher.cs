@@ -46,7 +46,7 @@ public sealed class CanvasPublisher
             case "chain":
                 return WithTasks(signature, Workflow.MembersOf(signature, signature.Task).Select(Freeze));
             case "group":
-                return WithTasks(signature, Workflow.MembersOf(signature, signature.Task).Select(Freeze)).WithId();
+                return WithId(WithTasks(signature, Workflow.MembersOf(signature, signature.Task).Select(Freeze)));
             case "chord":
                 var (header, body) = Workflow.PartsOf(signature, signature.Task);
                 var bodyId = IdOf(body) ?? IdOf(signature);
@@ -56,21 +56,27 @@ public sealed class CanvasPublisher
                 kwargs["body"] = frozenBody.ToJson();
                 return signature with { Kwargs = kwargs };
             default:
-                return signature.WithId();
+                return WithId(signature);
         }
     }
 
-    /// <summary>The id of the result a frozen signature ends in: its own, a chain's last step's, a chord body's.</summary>
-    public static (string Id, bool IsGroup) FinalResultOf(Signature frozen)
+    /// <summary>The signature whose result a workflow ends in: a task or a group, past a chain's last step and a chord's body.</summary>
+    public static Signature FinalOf(Signature frozen)
     {
         ArgumentNullException.ThrowIfNull(frozen);
         return frozen.SubtaskType switch
         {
-            "chain" => FinalResultOf(Workflow.MembersOf(frozen, frozen.Task)[^1]),
-            "chord" => FinalResultOf(Workflow.PartsOf(frozen, frozen.Task).Body),
-            "group" => (IdOf(frozen)!, true),
-            _ => (IdOf(frozen) ?? throw new ArgumentException($"{frozen.Task} is not frozen: it has no task_id", nameof(frozen)), false),
+            "chain" => FinalOf(Workflow.MembersOf(frozen, frozen.Task)[^1]),
+            "chord" => FinalOf(Workflow.PartsOf(frozen, frozen.Task).Body),
+            _ => frozen,
         };
+    }
+
+    /// <summary>The id of the result a frozen signature ends in (see <see cref="FinalOf"/>), and whether it is a group's.</summary>
+    public static (string Id, bool IsGroup) FinalResultOf(Signature frozen)
+    {
+        var final = FinalOf(frozen);
+        return (IdOf(final) ?? throw new ArgumentException($"{final.Task} is not frozen: it has no task_id", nameof(frozen)), final.SubtaskType == "group");
     }
 
     /// <summary>
@@ -268,13 +274,7 @@ public sealed class CanvasPublisher
 
     private static string? IdOf(Signature signature) =>
         signature.Options["task_id"] is JsonValue value && value.TryGetValue<string>(out var id) ? id : null;
-}
 
-internal static class SignatureIds
-{
-    /// <summary>The signature with a fresh task_id unless it has one.</summary>
-    public static Signature WithId(this Signature signature) =>
-        signature.Options["task_id"] is JsonValue value && value.TryGetValue<string>(out _)
-            ? signature
-            : signature.WithOption("task_id", Uuid.NewId());
+    private static Signature WithId(Signature signature) =>
+        IdOf(signature) is null ? signature.WithOption("task_id", Uuid.NewId()) : signature;
 }

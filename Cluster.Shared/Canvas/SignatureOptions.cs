@@ -27,8 +27,9 @@ public static class SignatureOptions
             Priority = reader.Priority(),
             Countdown = reader.Seconds("countdown"),
             Eta = reader.Time("eta"),
-            ExpiresIn = options["expires"] is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.Number ? reader.Seconds("expires") : null,
-            Expires = options["expires"] is JsonValue s && s.GetValueKind() == System.Text.Json.JsonValueKind.String ? reader.Time("expires") : null,
+            // Celery takes expires as seconds from now or as a time.
+            ExpiresIn = IsString(options["expires"]) ? null : reader.Seconds("expires"),
+            Expires = IsString(options["expires"]) ? reader.Time("expires") : null,
             TimeLimit = reader.Seconds("time_limit"),
             SoftTimeLimit = reader.Seconds("soft_time_limit"),
             IgnoreResult = reader.Bool("ignore_result"),
@@ -42,6 +43,8 @@ public static class SignatureOptions
             LinkError = reader.Signatures("link_error"),
         };
     }
+
+    private static bool IsString(JsonNode? node) => node is JsonValue value && value.GetValueKind() == System.Text.Json.JsonValueKind.String;
 
     private readonly struct Reader(JsonObject options, string path)
     {

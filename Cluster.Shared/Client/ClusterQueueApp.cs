@@ -172,7 +172,7 @@ public sealed class ClusterQueueApp : IAsyncDisposable
 
         await Canvas.ApplyAsync(frozen, null, Lineage.None, cancellationToken: cancellationToken).ConfigureAwait(false);
         var backend = _results ?? NoResultBackend.Instance;
-        var members = FinalGroupOf(frozen);
+        var members = Workflow.MembersOf(CanvasPublisher.FinalOf(frozen), signature.Task);
         return new GroupResult(id, [.. members.Select(m => new AsyncResult(CanvasPublisher.FinalResultOf(m).Id, backend))], backend);
     }
 
@@ -358,13 +358,6 @@ public sealed class ClusterQueueApp : IAsyncDisposable
                 : new TaskEmbed { Callbacks = options.Link, Errbacks = options.LinkError },
         };
     }
-
-    private static IReadOnlyList<Signature> FinalGroupOf(Signature frozen) => frozen.SubtaskType switch
-    {
-        "chain" => FinalGroupOf(Workflow.MembersOf(frozen, frozen.Task)[^1]),
-        "chord" => FinalGroupOf(Workflow.PartsOf(frozen, frozen.Task).Body),
-        _ => Workflow.MembersOf(frozen, frozen.Task),
-    };
 
     private static JsonNode? ToNode(object? value) => value switch
     {

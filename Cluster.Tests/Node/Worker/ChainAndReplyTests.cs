@@ -70,15 +70,18 @@ public sealed class ChainAndReplyTests
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""[["next", null], null]"""), tuple));
     }
 
-    [Fact]
-    public async Task A_follow_up_whose_task_id_is_not_a_string_fails_naming_the_option()
+    [Theory]
+    [InlineData("task_id", "5")]
+    [InlineData("expires", "true")]
+    [InlineData("priority", "\"high\"")]
+    public async Task A_follow_up_whose_option_has_the_wrong_type_fails_naming_the_option(string option, string value)
     {
         await using var app = OpenApp(NewBroker(TestBroker.Memory), Registry());
-        var next = new Signature { Task = "tasks.mul", Options = new JsonObject { ["task_id"] = 5 } };
+        var next = new Signature { Task = "tasks.mul", Options = new JsonObject { [option] = JsonNode.Parse(value) } };
 
         var error = await Assert.ThrowsAsync<MessageDecodeException>(() => app.Canvas.ApplyAsync(next, [1], Lineage.None));
 
-        Assert.Contains("options.task_id", error.Field);
+        Assert.Contains("options." + option, error.Field);
     }
 
     [Fact]
